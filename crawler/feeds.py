@@ -1,0 +1,52 @@
+"""RSS 0.9x/1.0/2.0 and Atom feeds, read with feedparser (never with regexes)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from time import struct_time
+
+import feedparser
+
+
+class FeedError(ValueError):
+    """The response is not a feed feedparser can read."""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    url: str
+    title: str | None
+    published: str | None  # ISO 8601 datetime in UTC
+
+
+def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
+    """Entries with a link; a body that is no feed at all raises :class:`FeedError`."""
+    parsed = feedparser.parse(body, response_headers={"content-location": url})
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        reason = getattr(parsed, "bozo_exception", None) or "no RSS or Atom entries"
+        raise FeedError(f"{url}: not a readable feed: {reason}")
+    entries = []
+    for e in parsed.entries:
+        link = e.get("link") or _alternate_link(e)
+        if not link:
+            continue
+        stamp = e.get("published_parsed") or e.get("updated_parsed")
+        entries.append(FeedEntry(url=link, title=e.get("title") or None,
+                                 published=_iso(stamp)))
+    return entries
+
+
+def _alternate_link(entry: feedparser.FeedParserDict) -> str | None:
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    return None
+
+
+def _iso(stamp: struct_time | None) -> str | None:
+    if stamp is None:
+        return None
+    # feedparser normalises every date to UTC as a struct_time.
+    return datetime.fromtimestamp(calendar.timegm(stamp), UTC).isoformat()

@@ -1,0 +1,415 @@
+"""Serve the bundled sample sites (or copies of them) on 127.0.0.1 for crawl tests.
+
+The real sources cannot be reached from the test machines, so newswatch is tested against
+static copies of sites in the shape of the real ones. Each site is a folder of files in which
+absolute URLs are written as ``{{base}}``; the server replaces that placeholder with its own
+``http://127.0.0.1:PORT`` at serve time, so the same files work on any port.
+
+A request maps to a file name like this (a static file cannot carry a query string):
+
+- ``/a/b?x=1`` -> ``a/b@x=1``: ``?`` becomes ``@``;
+- a path ending in ``/`` -> ``index.html`` (or ``index.xml``) inside that folder;
+- a query that names no file of its own is ignored (``/a/b?utm_source=rss`` -> ``a/b``), as
+  most real servers ignore parameters they do not know;
+- a folder asked for without its trailing slash answers 301 to the slashed URL (WordPress does).
+
+Every site gets its own port, bound with port 0 and read back, so there is no port race.
+
+Usage::
+
+    with serve_sites(SITES_DIR, ["bladi", "trends"]) as servers:
+        servers["bladi"]               # 'http://127.0.0.1:41234'
+        servers.requests("bladi")      # [RequestRecord('GET', '/robots.txt', 200, 97), ...]
+
+or, for a child process: ``python -m crawler.localserver crawler/sites bladi trends``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import IO, NamedTuple, cast
+from urllib.parse import quote, unquote, urlsplit
+
+SITES_DIR = Path(__file__).resolve().parent / "sites"
+PLACEHOLDER = b"{{base}}"
+INDEX_FILES = ("index.html", "index.xml")
+
+_BY_EXTENSION = {
+    ".txt": "text/plain; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+}
+_XML_ROOTS = {b"rss": "application/rss+xml", b"feed": "application/atom+xml"}
+_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
+_XML_ROOT = re.compile(rb"<(?![?!])([\w:]+)")
+_NOT_FOUND = (
+    b"<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
+    b"<body><h1>Not Found</h1></body></html>\n"
+)
+
+
+class RequestRecord(NamedTuple):
+    """One answered request, as a test wants to count it."""
+
+    method: str
+    target: str  # path + query, as the client sent it
+    status: int
+    bytes_sent: int  # body bytes the response carried (0 for HEAD and 304)
+
+
+def candidate_files(target: str) -> list[str]:
+    """The relative file names that may answer ``target``, best first."""
+    parts = urlsplit(target)
+    path = unquote(parts.path).lstrip("/")
+    names = [path + index for index in INDEX_FILES] if path == "" or path.endswith("/") else [path]
+    if parts.query:
+        return [f"{name}@{parts.query}" for name in names] + names
+    return names
+
+
+def file_for_target(folder: Path, target: str) -> Path | None:
+    """The file that answers ``target`` in ``folder``, or None; never a file outside it."""
+    root = folder.resolve()
+    for name in candidate_files(target):
+        path = (root / name).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            return path
+    return None
+
+
+def content_type(name: str, body: bytes) -> str:
+    """Content-Type by extension; sniffed for names without one (``rss``, ``spip.php@...``)."""
+    suffix = PurePosixPath(name.split("@", 1)[0]).suffix.lower()
+    head = body[:2048]
+    if suffix in (".html", ".htm") or (suffix not in _BY_EXTENSION and _looks_like_html(head)):
+        return f"text/html; charset={_declared(_HTML_CHARSET, head)}"
+    if suffix == ".xml" or (suffix not in _BY_EXTENSION and head.lstrip().startswith(b"<")):
+        root = _XML_ROOT.search(head)
+        kind = _XML_ROOTS.get(root.group(1) if root else b"", "application/xml")
+        return f"{kind}; charset={_declared(_XML_ENCODING, head)}"
+    return _BY_EXTENSION.get(suffix, "application/octet-stream")
+
+
+def _looks_like_html(head: bytes) -> bool:
+    start = head.lstrip()[:15].lower()
+    return start.startswith((b"<!doctype html", b"<html"))
+
+
+def _declared(pattern: re.Pattern[bytes], head: bytes) -> str:
+    found = pattern.search(head)
+    return found.group(1).decode("ascii").lower() if found else "utf-8"
+
+
+def _is_text(ctype: str) -> bool:
+    return ctype.startswith("text/") or any(k in ctype for k in ("xml", "json", "javascript"))
+
+
+def not_modified(
+    if_none_match: str | None, if_modified_since: str | None, etag: str, mtime: float
+) -> bool:
+    """Whether a conditional GET may be answered 304; If-None-Match wins, as RFC 9110 says."""
+    if if_none_match is not None:
+        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    if not if_modified_since:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since).timestamp()
+    except (TypeError, ValueError):
+        return False  # an unreadable date means "send it all", not an error
+    return int(mtime) <= since
+
+
+@dataclass
+class _Site:
+    """Per-site state, shared by the handler threads of that site's server."""
+
+    name: str
+    folder: Path
+    port: int = 0
+    delay: float = 0.0
+    log: list[RequestRecord] = field(default_factory=list)
+    server: _SiteHTTPServer | None = None
+    placeholder: socket.socket | None = None  # keeps the port while the site is down
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class _SiteHTTPServer(ThreadingHTTPServer):
+    """A server that knows its site; client hang-ups are routine here, not tracebacks."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int, site: _Site, owner: SiteServers) -> None:
+        self.site = site
+        self.owner = owner
+        super().__init__(("127.0.0.1", port), _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay quiet: a crawler that times out or a test that stops mid-response is expected."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers GET and HEAD from the site's folder.
+
+    It speaks HTTP/1.0 (the base class default): every connection closes after one answer,
+    so a kept-alive connection can never outlive ``take_down`` or slip past the request log.
+    """
+
+    server_version = "newswatch-localserver"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(send_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """No access log: tests read the request log instead of stderr."""
+
+    def _answer(self, send_body: bool) -> None:
+        server = cast(_SiteHTTPServer, self.server)
+        site = server.site
+        server.owner.wait(site.delay)
+        status, headers, body = self._response(site)
+        sent = body if send_body else b""
+        server.owner.record(site, RequestRecord(self.command, self.path, status, len(sent)))
+        # The record is written before the response so that a client which has read the
+        # response always finds its request in the log: exact counts need no waiting.
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(sent)
+
+    def _response(self, site: _Site) -> tuple[int, dict[str, str], bytes]:
+        path = file_for_target(site.folder, self.path)
+        if path is None:
+            return self._missing(site)
+        body = path.read_bytes()
+        ctype = content_type(path.name, body)
+        if _is_text(ctype):
+            body = body.replace(PLACEHOLDER, site.base_url.encode("ascii"))
+        mtime = path.stat().st_mtime
+        etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+        headers = {"ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True)}
+        conditions = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        if not_modified(*conditions, etag, mtime):
+            return 304, headers, b""
+        headers |= {"Content-Type": ctype, "Content-Length": str(len(body))}
+        return 200, headers, body
+
+    def _missing(self, site: _Site) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(self.path)
+        folder = site.folder / unquote(parts.path).lstrip("/")
+        if parts.path not in ("", "/") and not parts.path.endswith("/") and folder.is_dir():
+            location = site.base_url + quote(unquote(parts.path)) + "/"
+            location += f"?{parts.query}" if parts.query else ""
+            return 301, {"Location": location, "Content-Length": "0"}, b""
+        headers = {"Content-Type": "text/html; charset=utf-8"}
+        return 404, headers | {"Content-Length": str(len(_NOT_FOUND))}, _NOT_FOUND
+
+
+class SiteServers(Mapping[str, str]):
+    """Site name -> base URL of a running server, plus controls and request logs for tests."""
+
+    def __init__(
+        self,
+        root: Path,
+        names: Iterable[str],
+        *,
+        delay: float = 0.0,
+        on_request: Callable[[str, RequestRecord], None] | None = None,
+    ) -> None:
+        self._sites = {name: _Site(name, Path(root) / name, delay=delay) for name in names}
+        for site in self._sites.values():
+            if not site.folder.is_dir():
+                raise FileNotFoundError(f"site folder not found: {site.folder}")
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._on_request = on_request
+
+    def __getitem__(self, name: str) -> str:
+        site = self._sites[name]
+        if not site.port:
+            raise RuntimeError(f"site {name!r} has not been started")
+        return site.base_url
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sites)
+
+    def __len__(self) -> int:
+        return len(self._sites)
+
+    def __enter__(self) -> SiteServers:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> SiteServers:
+        """Bind every site (port 0 the first time) and serve each in a daemon thread."""
+        self._stopping.clear()
+        for site in self._sites.values():
+            if site.server is None and site.placeholder is None:
+                self._listen(site)
+        return self
+
+    def stop(self) -> None:
+        """Close every port; delayed answers still pending are cut short."""
+        self._stopping.set()
+        for site in self._sites.values():
+            self._close(site)
+            if site.placeholder is not None:
+                site.placeholder.close()
+                site.placeholder = None
+
+    def requests(self, name: str) -> list[RequestRecord]:
+        """A copy of the site's request log, oldest first."""
+        with self._lock:
+            return list(self._sites[name].log)
+
+    def clear_requests(self, name: str | None = None) -> None:
+        """Forget the logged requests of one site, or of all sites."""
+        with self._lock:
+            for site in self._sites.values():
+                if name in (None, site.name):
+                    site.log.clear()
+
+    def set_delay(self, name: str, seconds: float) -> None:
+        """Make a site slow: every answer waits ``seconds`` first (0 makes it fast again)."""
+        self._sites[name].delay = seconds
+
+    def take_down(self, name: str) -> None:
+        """Make a site unreachable: connections are refused, but the port stays reserved."""
+        site = self._sites[name]
+        if site.server is None:
+            return
+        self._close(site)
+        # A bound socket that does not listen refuses connections and keeps other programs
+        # (binding port 0) off the port, so bring_up can come back on the same base URL.
+        placeholder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        placeholder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        placeholder.bind(("127.0.0.1", site.port))
+        site.placeholder = placeholder
+
+    def bring_up(self, name: str) -> None:
+        """Serve a site taken down again, on the same port."""
+        site = self._sites[name]
+        if site.placeholder is not None:
+            site.placeholder.close()
+            site.placeholder = None
+            self._listen(site)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep for a slow site, waking early when the servers stop."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    def record(self, site: _Site, entry: RequestRecord) -> None:
+        with self._lock:
+            site.log.append(entry)
+            if self._on_request is not None:
+                self._on_request(site.name, entry)
+
+    def _listen(self, site: _Site) -> None:
+        server = _SiteHTTPServer(site.port, site, self)
+        site.port = server.server_address[1]
+        site.server = server
+        # The socket listens from here on: a request sent now waits in the backlog until the
+        # thread below accepts it, so callers never need to sleep before the first request.
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"localserver-{site.name}",
+            daemon=True,
+        )
+        thread.start()
+
+    @staticmethod
+    def _close(site: _Site) -> None:
+        if site.server is not None:
+            site.server.shutdown()
+            site.server.server_close()
+            site.server = None
+
+
+@contextmanager
+def serve_sites(
+    root: Path,
+    names: Iterable[str],
+    *,
+    delay: float = 0.0,
+    on_request: Callable[[str, RequestRecord], None] | None = None,
+) -> Iterator[SiteServers]:
+    """Serve the named sites of ``root`` for the duration of a ``with`` block."""
+    servers = SiteServers(root, names, delay=delay, on_request=on_request)
+    with servers:
+        yield servers
+
+
+def _json_lines(stream: IO[str]) -> Callable[[str, RequestRecord], None]:
+    """A request logger for child-process mode, where tests cannot read memory."""
+
+    def write(site: str, entry: RequestRecord) -> None:
+        stream.write(json.dumps({"site": site, **entry._asdict()}) + "\n")
+        stream.flush()
+
+    return write
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve sites until SIGTERM or SIGINT, after printing one ``NAME URL`` line per site."""
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.localserver",
+        description="Serve sample sites on 127.0.0.1. Example: "
+        "python -m crawler.localserver crawler/sites bladi bladna trends",
+    )
+    parser.add_argument("root", type=Path, help="folder holding one sub-folder per site")
+    parser.add_argument("names", nargs="+", help="site folder names to serve")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait per answer")
+    parser.add_argument("--log", type=Path, help="append one JSON line per request to this file")
+    args = parser.parse_args(argv)
+    done = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: done.set())
+    with ExitStack() as stack:
+        log = stack.enter_context(args.log.open("a", encoding="utf-8")) if args.log else None
+        on_request = _json_lines(log) if log else None
+        servers = stack.enter_context(
+            serve_sites(args.root, args.names, delay=args.delay, on_request=on_request)
+        )
+        for name, url in servers.items():
+            print(name, url, flush=True)
+        done.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

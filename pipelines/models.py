@@ -1,0 +1,64 @@
+"""Plain data passed between the stages. No behaviour beyond conversions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PageHints:
+    """What discovery already knows about a page before it is extracted.
+
+    A feed or a news sitemap often gives a title and a date; the source config gives a
+    language. Extraction uses them only as fallbacks for what the page itself does not say.
+    """
+
+    feed_title: str | None = None
+    feed_published: str | None = None  # ISO 8601 date or datetime
+    lang: str | None = None  # the source's configured language
+    fetched_at: str | None = None  # ISO 8601 datetime (UTC): no published date may be later
+
+
+@dataclass(frozen=True)
+class Article:
+    """The result of extraction: what a page says, without its boilerplate."""
+
+    url: str
+    title: str | None
+    text: str
+    published: str | None = None  # ISO 8601 date ("2023-01-18") or datetime
+    author: str | None = None
+    lang: str | None = None  # ISO 639-1 code
+    site: str | None = None  # the site's name, e.g. "Bladi.net"
+    date_source: str | None = None  # where `published` came from: "html", "feed", ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One topic that an article matched, and why."""
+
+    topic: str
+    score: float
+    terms: dict[str, list[str]] = field(default_factory=dict)  # group name -> matched terms
+    snippet: str = ""  # a short excerpt around the matched terms
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page as discovery hands it over: bytes, where they came from, and hints."""
+
+    url: str  # the URL that was requested (after canonicalisation)
+    final_url: str  # where redirects ended
+    body: bytes
+    source: str
+    found_via: str = "link"  # "feed" | "sitemap" | "section" | "link"
+    encoding: str | None = None  # the charset the HTTP response declared
+    status: int = 200
+    hints: PageHints = field(default_factory=PageHints)

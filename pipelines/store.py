@@ -1,0 +1,166 @@
+"""The SQLite dataset: schema, migrations and the few queries every stage shares.
+
+The file is a contract other tools read (sqlite-utils, Datasette, pandas, plain sqlite3), so
+the schema only changes through the registered migrations below. Each migration is a
+function that is safe to apply twice; applied names are kept in ``_migrations``.
+See docs/dataset.md for the tables and what every column means.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.db import Table
+
+from pipelines.errors import NewswatchError
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+class StoreError(NewswatchError):
+    """The database file cannot be opened, migrated or written."""
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def utcnow() -> str:
+    """Timestamps are ISO 8601 in UTC with seconds: sortable as text, readable by people."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def table(db: sqlite_utils.Database, name: str) -> Table:
+    t = db[name]
+    assert isinstance(t, Table)
+    return t
+
+
+@migration
+def m001_core_tables(db: sqlite_utils.Database) -> None:
+    table(db, "articles").create({
+        "id": int, "url": str, "url_key": str, "final_url": str, "source": str, "lang": str,
+        "title": str, "text": str, "author": str, "site": str, "published": str,
+        "date_source": str, "fetched_at": str, "updated_at": str, "content_hash": str,
+        "duplicate_of": int, "overlap": float, "relevant": int, "topics": str,
+        "found_via": str, "feed_title": str,
+    }, pk="id", not_null={"url", "url_key", "source", "text", "fetched_at"},
+        defaults={"relevant": 0, "topics": "[]"},
+        foreign_keys=[("duplicate_of", "articles", "id")], if_not_exists=True)
+    table(db, "articles").create_index(["url_key"], unique=True, if_not_exists=True)
+    table(db, "articles").create_index(["content_hash"], if_not_exists=True)
+    table(db, "articles").create_index(["source", "fetched_at"], if_not_exists=True)
+    table(db, "alerts").create({
+        "id": int, "article_id": int, "topic": str, "created_at": str, "status": str,
+        "attempts": int, "sent_at": str, "last_error": str, "recipients": str,
+        "message_id": str,
+    }, pk="id", not_null={"article_id", "topic", "created_at", "status"},
+        defaults={"status": "pending", "attempts": 0},
+        foreign_keys=[("article_id", "articles", "id")], if_not_exists=True)
+    table(db, "alerts").create_index(["article_id", "topic"], unique=True, if_not_exists=True)
+    table(db, "alerts").create_index(["status"], if_not_exists=True)
+    table(db, "runs").create({
+        "id": int, "started_at": str, "finished_at": str, "status": str, "exit_code": int,
+        "fetched": int, "new": int, "duplicates": int, "relevant": int, "errors": int,
+        "alerts_sent": int, "sources": str,
+    }, pk="id", not_null={"started_at", "status"}, if_not_exists=True)
+
+
+@migration
+def m002_seen_urls_and_shingles(db: sqlite_utils.Database) -> None:
+    # Pages fetched that are not articles (section pages linked as articles, contact pages,
+    # 404s) are remembered too: otherwise every pass would fetch them again.
+    table(db, "seen_urls").create({
+        "url_key": str, "url": str, "source": str, "status": str, "http_status": int,
+        "first_seen": str, "last_seen": str, "article_id": int,
+    }, pk="url_key", if_not_exists=True)
+    # The near-duplicate index: sampled word-shingle hashes of every original document.
+    # WITHOUT ROWID keeps (hash, article_id) clustered, so a lookup is an index range scan.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS shingles (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+        " PRIMARY KEY (hash, article_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS shingles_article ON shingles(article_id)")
+
+
+@migration
+def m003_full_text_search(db: sqlite_utils.Database) -> None:
+    if not table(db, "articles").detect_fts():
+        table(db, "articles").enable_fts(
+            ["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
+        )
+
+
+def open_db(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the dataset; errors name the file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=30000")
+        migrate(db)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(f"{path}: cannot open the database: {exc}") from None
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations not yet applied; returns their names."""
+    table(db, "_migrations").create({"name": str, "applied_at": str}, pk="name",
+                                    if_not_exists=True)
+    done = {r["name"] for r in table(db, "_migrations").rows}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with transaction(db):
+            fn(db)
+            table(db, "_migrations").insert({"name": name, "applied_at": utcnow()})
+        applied.append(name)
+    return applied
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One explicit transaction: all of an article's rows land together or not at all."""
+    conn = db.conn
+    if conn.in_transaction:  # nested: the outer transaction decides
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def known_url_keys(db: sqlite_utils.Database) -> set[str]:
+    """Every URL key the dataset holds (articles and remembered non-articles)."""
+    keys = {r[0] for r in db.execute("SELECT url_key FROM articles")}
+    keys |= {r[0] for r in db.execute("SELECT url_key FROM seen_urls")}
+    return keys
+
+
+def remember_url(db: sqlite_utils.Database, *, url_key: str, url: str, source: str,
+                 status: str, http_status: int | None = None,
+                 article_id: int | None = None) -> None:
+    now = utcnow()
+    db.execute(
+        "INSERT INTO seen_urls (url_key, url, source, status, http_status, first_seen,"
+        " last_seen, article_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(url_key) DO UPDATE SET status=excluded.status,"
+        " http_status=excluded.http_status, last_seen=excluded.last_seen,"
+        " article_id=coalesce(excluded.article_id, seen_urls.article_id)",
+        [url_key, url, source, status, http_status, now, now, article_id],
+    )

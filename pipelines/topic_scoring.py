@@ -1,0 +1,237 @@
+"""Turn the term hits of one topic into a decision, a score and an explanation.
+
+The rules are described in ``pipelines.topics``; this module is their arithmetic. It works
+on word numbers only and goes back to the original characters (for the snippet and the
+matched words) only when an article has matched, which is rare, so the common case stays
+cheap.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pipelines.models import Match
+from pipelines.topic_quotes import Quoter
+from pipelines.topic_rules import Document, Hit
+
+LEAD_WORDS = 50  # the lead: the first words of the text, where news states its subject
+# Hit labels: "group:morocco", "exclude:tourism".
+GROUP, EXCLUDE = "group:", "exclude:"
+
+
+@dataclass(frozen=True)
+class FieldWeights:
+    """Points an occurrence earns by where it stands: a headline says what matters."""
+
+    title: float = 3.0
+    lead: float = 2.0
+    body: float = 1.0
+
+
+class Rules(Protocol):
+    """What scoring needs to know about a topic (``topics.Topic`` provides it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def groups(self) -> tuple[str, ...]: ...
+    @property
+    def exclude(self) -> tuple[str, ...]: ...
+    @property
+    def weights(self) -> FieldWeights: ...
+    @property
+    def term_cap(self) -> float: ...
+    @property
+    def min_score(self) -> float: ...
+    @property
+    def min_group_score(self) -> float: ...
+    @property
+    def proximity(self) -> Literal["paragraph"] | int: ...
+
+
+def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
+    """Decide whether ``hits`` make ``doc`` a match for the topic, and explain why."""
+    units = [_unit(doc, hit, rules.proximity) for hit in hits]
+    counted = _counted(doc, hits, units, rules.groups, rules.proximity)
+    if not counted:
+        return None
+    points = [_weight(doc, hit, rules.weights) for hit in hits]
+    kept = _capped(hits, points, counted, rules.term_cap)
+    score = sum(kept.values())
+    if score < rules.min_score:
+        return None
+    groups = _label_scores(hits, kept)
+    weakest = min(groups[GROUP + g] for g in rules.groups)
+    if weakest < rules.min_group_score or _excluded(hits, points, weakest, rules):
+        return None
+    return _explain(
+        doc,
+        rules,
+        round(score, 2),
+        [hits[i] for i in counted],
+        [units[i] for i in counted],
+        [points[i] for i in counted],
+    )
+
+
+def _excluded(hits: Sequence[Hit], points: Sequence[float], weakest: float, rules: Rules) -> bool:
+    """Whether some exclude list scores at least as much as the weakest group."""
+    if not rules.exclude:
+        return False
+    scores = _label_scores(hits, _capped(hits, points, range(len(hits)), rules.term_cap))
+    return max(scores[EXCLUDE + x] for x in rules.exclude) >= weakest
+
+
+def _unit(doc: Document, hit: Hit, proximity: Literal["paragraph"] | int) -> int:
+    """The paragraph an occurrence belongs to; title and lead paragraphs form unit 0."""
+    if proximity != "paragraph":
+        return 0
+    paragraph = doc.paragraphs[hit.start]
+    first_word = bisect_left(doc.paragraphs, paragraph)
+    return 0 if first_word < doc.title_words + LEAD_WORDS else paragraph
+
+
+def _counted(
+    doc: Document,
+    hits: Sequence[Hit],
+    units: Sequence[int],
+    groups: Sequence[str],
+    proximity: Literal["paragraph"] | int,
+) -> list[int]:
+    """Indexes of the hits that have every group near them.
+
+    The title states what the whole article is about, so its terms are near every
+    paragraph; the title's own hits count once some paragraph completes the groups.
+    """
+    titled = bisect_left([hit.start for hit in hits], doc.title_words)  # title hits first
+    labels = frozenset(GROUP + g for g in groups)
+    grouped = [bool(labels & hit.labels) for hit in hits]
+    in_title = {label for hit in hits[:titled] for label in labels & hit.labels}
+    needed = labels.difference(in_title)
+    body = [i for i in range(titled, len(hits)) if grouped[i]]
+    if proximity == "paragraph":
+        near = _complete_units(hits, units, body, needed)
+        counted = [i for i in body if units[i] in near]
+    else:
+        counted = _within(hits, body, needed, proximity)
+    if counted or not needed:
+        return [i for i in range(titled) if grouped[i]] + counted
+    return []
+
+
+def _complete_units(
+    hits: Sequence[Hit], units: Sequence[int], body: list[int], needed: frozenset[str]
+) -> set[int]:
+    """The paragraphs that hold a term of every needed group."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for i in body:
+        found[units[i]].update(hits[i].labels)
+    return {unit for unit, labels in found.items() if needed <= labels}
+
+
+def _within(
+    hits: Sequence[Hit], body: list[int], needed: frozenset[str], proximity: int
+) -> list[int]:
+    """The hits with a term of every needed group at most ``proximity`` words away."""
+    where = {label: [hits[i].start for i in body if label in hits[i].labels] for label in needed}
+    return [
+        i
+        for i in body
+        if all(
+            bisect_left(places, hits[i].start - proximity)
+            < bisect_right(places, hits[i].start + proximity)
+            for places in where.values()
+        )
+    ]
+
+
+def _weight(doc: Document, hit: Hit, weights: FieldWeights) -> float:
+    if hit.start < doc.title_words:
+        return weights.title
+    if hit.start < doc.title_words + LEAD_WORDS:
+        return weights.lead
+    return weights.body
+
+
+def _capped(
+    hits: Sequence[Hit], points: Sequence[float], chosen: Sequence[int] | range, cap: float
+) -> dict[int, float]:
+    """Points per term over the chosen hits, each term capped."""
+    total: dict[int, float] = defaultdict(float)
+    for i in chosen:
+        total[hits[i].term] += points[i]
+    return {term: min(cap, value) for term, value in total.items()}
+
+
+def _label_scores(hits: Sequence[Hit], kept: dict[int, float]) -> dict[str, float]:
+    """Score per group or exclude list: the capped points of the terms that carry it."""
+    labels: dict[int, frozenset[str]] = {}
+    for hit in hits:
+        if hit.term in kept and hit.term not in labels:
+            labels[hit.term] = hit.labels
+    scores: dict[str, float] = defaultdict(float)
+    for term, value in kept.items():
+        for label in labels[term]:
+            scores[label] += value
+    return scores
+
+
+def _explain(
+    doc: Document,
+    rules: Rules,
+    score: float,
+    hits: list[Hit],
+    units: list[int],
+    points: list[float],
+) -> Match:
+    """Quote the matched words per group and the passage where the groups meet best."""
+    quoter = Quoter(doc)
+    terms: dict[str, list[str]] = {g: [] for g in rules.groups}
+    seen: set[tuple[str, str]] = set()
+    for hit in hits:
+        folded = " ".join(doc.words[hit.start : hit.end]).casefold()
+        for label in hit.labels:
+            if label.startswith(GROUP) and (label, folded) not in seen:
+                seen.add((label, folded))
+                terms[label.removeprefix(GROUP)].append(quoter.words(hit.start, hit.end))
+    return Match(
+        rules.name, score, terms, quoter.snippet(*_best_passage(hits, units, points, rules.groups))
+    )
+
+
+def _best_passage(
+    hits: list[Hit], units: list[int], points: list[float], groups: Sequence[str]
+) -> tuple[int, int]:
+    """Words to quote: in the strongest paragraph, the shortest run with every group.
+
+    A paragraph that holds every group by itself is preferred; when the groups meet only
+    with the title's help, the strongest paragraph is quoted from its first term.
+    """
+    strength: dict[int, float] = defaultdict(float)
+    members: dict[int, list[Hit]] = defaultdict(list)
+    for hit, unit, point in zip(hits, units, points, strict=True):
+        strength[unit] += point
+        members[unit].append(hit)
+    need = {GROUP + g for g in groups}
+    complete = [u for u in members if need <= frozenset().union(*(h.labels for h in members[u]))]
+    unit = max(complete or list(members), key=lambda u: (strength[u], -u))
+    run = _shortest_run(members[unit], need) if complete else None
+    return run or (members[unit][0].start, members[unit][0].end)
+
+
+def _shortest_run(hits: list[Hit], need: set[str]) -> tuple[int, int] | None:
+    """The shortest span of consecutive hits whose labels cover ``need``."""
+    best: tuple[int, int] | None = None
+    for end, hit in enumerate(hits):
+        missing = set(need)
+        for begin in range(end, -1, -1):
+            missing -= hits[begin].labels
+            if not missing:
+                if best is None or hit.end - hits[begin].start < best[1] - best[0]:
+                    best = (hits[begin].start, hit.end)
+                break
+    return best

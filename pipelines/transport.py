@@ -1,0 +1,359 @@
+"""Handing alert emails to an SMTP server or dropping them into a Maildir.
+
+The SMTP password lives in ``NEWSWATCH_SMTP_URL`` and is read only when a transport is
+built (never at import), and no error message, repr or log line ever contains it.
+"""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import smtplib
+import ssl
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import NoReturn, Protocol
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from pipelines.errors import ConfigError, DeliveryError
+
+log = logging.getLogger(__name__)
+
+SMTP_URL_ENV = "NEWSWATCH_SMTP_URL"
+DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
+DEFAULT_TIMEOUT = 30.0
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class Transport(Protocol):
+    """Anything that can deliver an alert email."""
+
+    def send(self, msg: EmailMessage) -> None: ...
+
+
+@dataclass(frozen=True, repr=False)
+class SmtpSettings:
+    """Where and how to reach the SMTP server; built by :func:`parse_smtp_url`."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    implicit_tls: bool = False  # smtps://: TLS from the first byte (port 465)
+    starttls: bool = False  # smtp://...?starttls=1: upgrade a plain connection (port 587)
+    timeout: float = DEFAULT_TIMEOUT
+    verify_tls: bool = True  # ?verify_tls=0 only for a relay with a self-signed certificate
+
+    @property
+    def address(self) -> str:
+        """``host:port`` as errors show it (IPv6 hosts in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        secret = "'***'" if self.password is not None else "None"
+        return (
+            f"SmtpSettings(host={self.host!r}, port={self.port}, username={self.username!r}, "
+            f"password={secret}, implicit_tls={self.implicit_tls}, starttls={self.starttls}, "
+            f"timeout={self.timeout}, verify_tls={self.verify_tls})"
+        )
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    """Read ``smtp://[user:pass@]host[:port][?starttls=1&timeout=10]`` or ``smtps://...``.
+
+    User and password are percent-decoded. Errors name what is wrong but never repeat the
+    URL, since it holds the password.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+        username, password, host = parts.username, parts.password, parts.hostname
+    except ValueError:
+        # urllib's own message may quote the netloc, password included.
+        _bad_url("not a valid URL (expected smtp://user:pass@host:port)")
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        _bad_url(f"scheme must be smtp:// or smtps://, not {scheme + '://' if scheme else 'none'}")
+    if not host:
+        _bad_url("no host name")
+    if port == 0:
+        _bad_url("port 0 is not a port to connect to")
+    if parts.path not in ("", "/") or parts.fragment:
+        _bad_url("unexpected path or fragment after the host")
+    user, secret = _credentials(username, password)
+    options = _options(parts.query)
+    if scheme == "smtps" and options["starttls"]:
+        _bad_url("smtps:// already uses TLS; starttls=1 applies to smtp:// only")
+    return SmtpSettings(
+        host=host,
+        port=DEFAULT_PORTS[scheme] if port is None else port,
+        username=user,
+        password=secret,
+        implicit_tls=scheme == "smtps",
+        starttls=bool(options["starttls"]),
+        timeout=float(options["timeout"]),
+        verify_tls=bool(options["verify_tls"]),
+    )
+
+
+def _credentials(username: str | None, password: str | None) -> tuple[str | None, str | None]:
+    if username is None and password is None:
+        return None, None
+    if not username:
+        _bad_url("a password is given without a user name")
+    if password is None:
+        _bad_url(f"user {unquote(username)!r} is given without a password")
+    user, secret = unquote(username), unquote(password)
+    if not (user.isascii() and secret.isascii()):
+        # smtplib encodes AUTH credentials as ASCII; better to fail here than at send time.
+        _bad_url("user name and password must be ASCII (percent-encoded ASCII is fine)")
+    return user, secret
+
+
+def _options(query: str) -> dict[str, float | bool]:
+    options: dict[str, float | bool] = {
+        "starttls": False,
+        "timeout": DEFAULT_TIMEOUT,
+        "verify_tls": True,
+    }
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key in ("starttls", "verify_tls"):
+            options[key] = _flag(key, value)
+        elif key == "timeout":
+            options[key] = _seconds(value)
+        else:
+            _bad_url(f"unknown option {key!r} (known: starttls, timeout, verify_tls)")
+    return options
+
+
+def _flag(key: str, value: str) -> bool:
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    _bad_url(f"{key} must be 1 or 0, not {value!r}")
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        _bad_url(f"timeout must be a number of seconds between 0 and 3600, not {value!r}")
+    return seconds
+
+
+def _bad_url(problem: str) -> NoReturn:
+    raise ConfigError(SMTP_URL_ENV, SMTP_URL_ENV, problem)
+
+
+class SmtpTransport:
+    """Sends each message over its own SMTP connection.
+
+    Alerts go out a few per pass, so a fresh connection per message costs nothing worth
+    saving and leaves no half-dead session between passes.
+    """
+
+    def __init__(self, settings: SmtpSettings, *, context: ssl.SSLContext | None = None) -> None:
+        self.settings = settings
+        self._context = context  # tests pass one that trusts their own CA
+
+    @classmethod
+    def from_url(cls, url: str, *, context: ssl.SSLContext | None = None) -> SmtpTransport:
+        return cls(parse_smtp_url(url), context=context)
+
+    def __repr__(self) -> str:
+        return f"SmtpTransport({self.settings!r})"
+
+    def describe(self) -> str:
+        """Where mail goes, for a one-line report (``sent via SMTP host:587 (STARTTLS)``)."""
+        s = self.settings
+        security = "TLS" if s.implicit_tls else "STARTTLS" if s.starttls else "no TLS"
+        user = f", as {s.username}" if s.username else ""
+        return f"SMTP {s.address} ({security}{user})"
+
+    def send(self, msg: EmailMessage) -> None:
+        """Deliver ``msg`` to every recipient in its headers, or raise DeliveryError."""
+        with self._session() as smtp, self._step("sending the message"):
+            refused = smtp.send_message(msg)
+        if refused:
+            # smtplib returns (rather than raises) when some recipients were accepted.
+            raise RecipientsRefused(self.settings.address, refused, delivered=True)
+        log.info("sent %s via SMTP %s", msg["Message-ID"], self.settings.address)
+
+    def check(self) -> None:
+        """Connect, greet, STARTTLS and log in as a real send would, then quit."""
+        with self._session():
+            pass
+
+    @contextmanager
+    def _session(self) -> Iterator[smtplib.SMTP]:
+        with self._step("connecting"):
+            smtp = self._connect()
+        try:
+            self._greet(smtp)
+            yield smtp
+            _quit_quietly(smtp)
+        finally:
+            smtp.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.implicit_tls:
+            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls())
+        return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+
+    def _greet(self, smtp: smtplib.SMTP) -> None:
+        s = self.settings
+        with self._step("EHLO"):
+            smtp.ehlo()
+        if s.starttls:
+            with self._step("STARTTLS"):
+                smtp.starttls(context=self._tls())
+                smtp.ehlo()
+        if s.username is not None and s.password is not None:
+            with self._step(f"login as {s.username!r}"):
+                smtp.login(s.username, s.password)
+
+    def _tls(self) -> ssl.SSLContext:
+        if self._context is not None:
+            return self._context
+        context = ssl.create_default_context()
+        if not self.settings.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    @contextmanager
+    def _step(self, what: str) -> Iterator[None]:
+        """Turn whatever smtplib, ssl or the socket raised into one readable DeliveryError."""
+        try:
+            yield
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise RecipientsRefused(self.settings.address, exc.recipients, delivered=False) from exc
+        except OSError as exc:  # smtplib.SMTPException and ssl.SSLError are OSErrors too
+            problem = f"SMTP {self.settings.address}: {what} failed: {_reason(exc, self.settings)}"
+            raise DeliveryError(_scrub(problem, self.settings.password)) from exc
+
+
+class RecipientsRefused(DeliveryError):
+    """The server refused some or all recipients.
+
+    ``delivered`` tells whether anybody got the message, so the caller can decide between
+    retrying and recording a partial delivery (a retry would reach the others twice).
+    """
+
+    def __init__(
+        self, address: str, refused: Mapping[str, tuple[int, bytes]], *, delivered: bool
+    ) -> None:
+        self.refused = {rcpt: (code, _text(reply)) for rcpt, (code, reply) in refused.items()}
+        self.delivered = delivered
+        listed = "; ".join(
+            f"{rcpt} ({code} {reply})" for rcpt, (code, reply) in self.refused.items()
+        )
+        outcome = "delivered to the other recipients" if delivered else "nothing delivered"
+        super().__init__(f"SMTP {address}: recipient refused: {listed}; {outcome}")
+
+
+def _reason(exc: OSError, settings: SmtpSettings) -> str:
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
+        exc.__context__, TimeoutError
+    ):
+        exc = exc.__context__  # smtplib reports a silent server as a disconnection
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the server running, is the port right?)"
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {settings.timeout:g} s (timeout)"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {exc.reason or exc}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"authentication failed (wrong user or password): {_reply(exc)}"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"sender {exc.sender} refused: {_reply(exc)}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"not supported by the server: {exc}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc)
+    return str(exc) or type(exc).__name__
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _scrub(message: str, password: str | None) -> str:
+    """Belt and braces: a server that echoes credentials must not put them in our logs."""
+    return message.replace(password, "***") if password else message
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    """QUIT, ignoring failures: the message was already accepted, and raising here would
+    make the caller resend it."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        log.debug("QUIT failed after a successful exchange; ignored", exc_info=True)
+
+
+def check_smtp(settings: SmtpSettings, *, context: ssl.SSLContext | None = None) -> None:
+    """Prove the SMTP settings work (connect, EHLO, STARTTLS, login, QUIT) without sending."""
+    SmtpTransport(settings, context=context).check()
+
+
+class MaildirTransport:
+    """Delivers into a Maildir: alerts without a mail server, readable by any mail client."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.last_path: Path | None = None  # the file the latest send() wrote
+
+    def __repr__(self) -> str:
+        return f"MaildirTransport({str(self.path)!r})"
+
+    def describe(self) -> str:
+        """Where mail goes, for a one-line report."""
+        return f"Maildir {self.path}"
+
+    def send(self, msg: EmailMessage) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            key = mailbox.Maildir(self.path, create=True).add(msg)
+        except OSError as exc:
+            raise DeliveryError(f"Maildir {self.path}: cannot write the message: {exc}") from exc
+        self.last_path = self.path / "new" / key
+        log.info("delivered %s into %s", msg["Message-ID"], self.last_path)
+
+
+def transport_from_env(
+    environ: Mapping[str, str],
+    maildir: Path | None,
+    *,
+    config_path: str = "newswatch.toml",
+) -> SmtpTransport | MaildirTransport:
+    """SMTP when ``NEWSWATCH_SMTP_URL`` is set, else the configured Maildir.
+
+    Called when alerts are about to be sent, so that commands that send nothing work
+    without the secret.
+    """
+    url = environ.get(SMTP_URL_ENV, "").strip()
+    if url:
+        return SmtpTransport.from_url(url)
+    if maildir is not None:
+        return MaildirTransport(maildir)
+    raise ConfigError(
+        config_path,
+        "[alerts] maildir",
+        f"not set, and {SMTP_URL_ENV} is not set either: set one of them to deliver alerts",
+    )

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import load_config, resolve_config_path
+from pipelines.errors import ConfigError
+
+GOOD = """
+[store]
+path = "data/nw.db"
+[alerts]
+to = ["a@example.org"]
+from = "nw@example.org"
+mode = "digest"
+max_age_days = 7
+maildir = "mail"
+[[sources]]
+name = "site"
+lang = "fr"
+feeds = ["https://example.org/feed"]
+article_pattern = ',\\d+\\.html$'
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "newswatch.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD))
+    assert cfg.store_path == tmp_path.resolve() / "data" / "nw.db"
+    assert cfg.alerts.maildir == tmp_path.resolve() / "mail"
+    assert cfg.alerts.mode == "digest" and cfg.alerts.max_age_days == 7
+    assert cfg.sources[0].feeds == ("https://example.org/feed",)
+
+
+def test_without_topics_the_default_topic_is_used(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD))
+    assert len(cfg.topics) >= 1
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (('mode = "digest"', 'mode = "weekly"'), "alerts.mode"),
+        (("max_age_days = 7", 'max_age_days = "7"'), "alerts.max_age_days"),
+        (('to = ["a@example.org"]', 'to = ["not an address"]'), "alerts.to[0]"),
+        (
+            ('feeds = ["https://example.org/feed"]', 'feeds = ["ftp://example.org/feed"]'),
+            "sources[0] (site).feeds[0]",
+        ),
+        (
+            ("article_pattern = ',\\d+\\.html$'", "article_pattern = '([a-z'"),
+            "sources[0] (site).article_pattern",
+        ),
+        (('lang = "fr"', 'lang = "french"'), "sources[0] (site).lang"),
+        (("[store]", "[stor]"), "stor"),
+        (('name = "site"', 'name = "site"\nfolow_depth = 2'), "sources[0] (site).folow_depth"),
+    ],
+)
+def test_bad_values_name_the_file_and_the_key(
+    tmp_path: Path, change: tuple[str, str], key: str
+) -> None:
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.key == key
+    assert str(path) in str(err.value) and key in str(err.value)
+
+
+def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[store\npath="))
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_source_needs_somewhere_to_start(tmp_path: Path) -> None:
+    text = GOOD.replace('feeds = ["https://example.org/feed"]', "")
+    with pytest.raises(ConfigError, match="needs at least one of feeds, sitemaps, start_urls"):
+        load_config(write(tmp_path, text))
+
+
+def test_config_path_precedence() -> None:
+    assert resolve_config_path("a.toml", {"NEWSWATCH_CONFIG": "b.toml"}) == Path("a.toml")
+    assert resolve_config_path(None, {"NEWSWATCH_CONFIG": "b.toml"}) == Path("b.toml")
+    assert resolve_config_path(None, {}) == Path("newswatch.toml")
+
+
+def test_shipped_config_is_valid() -> None:
+    cfg = load_config(Path(__file__).parent.parent / "newswatch.toml")
+    names = {s.name for s in cfg.sources}
+    assert {"bladi_net", "bladna_nl", "trendsnafrica", "toi_fr"} <= names
