@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionRefusedError,
@@ -12,18 +19,25 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+# Scrapy >= 2.14 wraps Twisted's errors in its own; both are checked so either works.
+_KINDS: list[tuple[str, tuple[type[BaseException], ...]]] = [
+    ("dns", (CannotResolveHostError, DNSLookupError)),
+    ("refused", (DownloadConnectionRefusedError, ConnectionRefusedError)),
+    ("timeout", (DownloadTimeoutError, TimeoutError, TCPTimedOutError)),
+    ("data_loss", (ResponseDataLossError,)),
+]
+
 
 def error_kind(failure: Failure) -> str:
     """A short counter name: ``http_404``, ``dns``, ``refused``, ``timeout``, ``robots`` ..."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    if failure.check(DNSLookupError):
-        return "dns"
-    if failure.check(ConnectionRefusedError):
-        return "refused"
-    if failure.check(TimeoutError, TCPTimedOutError):
-        return "timeout"
+    for kind, types in _KINDS:
+        if failure.check(*types):
+            return kind
     if failure.check(IgnoreRequest):
         return "robots" if "robots" in str(failure.value).lower() else "ignored"
-    name = type(failure.value).__name__
-    return "too_large" if "MaxSize" in name or "size" in str(failure.value).lower() else "other"
+    text = str(failure.value).lower()
+    if "maxsize" in text.replace(" ", "") or "max size" in text or "warnsize" in text:
+        return "too_large"
+    return "download" if failure.check(DownloadFailedError) else "other"

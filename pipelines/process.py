@@ -33,7 +33,7 @@ class ProcessOptions:
 class Outcome:
     """What became of a page; the item-pipeline adapter turns it into counters."""
 
-    kind: str  # "new" | "duplicate" | "updated" | "unchanged" | "not_article"
+    kind: str  # "new" | "duplicate" | "updated" | "unchanged" | "not_article" | "gone"
     article_id: int | None = None
     relevant: bool = False
     alerts: int = 0
@@ -42,6 +42,11 @@ class Outcome:
 
 def process_page(db: sqlite_utils.Database, page: Page, options: ProcessOptions) -> Outcome:
     keys = {url_key(page.url), url_key(page.final_url)}
+    if page.status in (404, 410):
+        with transaction(db):
+            remember_url(db, url_key=url_key(page.url), url=canonical_url(page.url),
+                         source=page.source, status="gone", http_status=page.status)
+        return Outcome("gone")
     stored = _stored_article(db, keys)
     article = extract_article(page.body, page.final_url, hints=page.hints,
                               encoding=page.encoding)

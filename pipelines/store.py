@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -79,8 +79,8 @@ def m002_seen_urls_and_shingles(db: sqlite_utils.Database) -> None:
     # 404s) are remembered too: otherwise every pass would fetch them again.
     table(db, "seen_urls").create({
         "url_key": str, "url": str, "source": str, "status": str, "http_status": int,
-        "first_seen": str, "last_seen": str, "article_id": int,
-    }, pk="url_key", if_not_exists=True)
+        "first_seen": str, "last_seen": str, "article_id": int, "fails": int,
+    }, pk="url_key", defaults={"fails": 0}, if_not_exists=True)
     # The near-duplicate index: sampled word-shingle hashes of every original document.
     # WITHOUT ROWID keeps (hash, article_id) clustered, so a lookup is an index range scan.
     db.execute(
@@ -145,10 +145,19 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+# A page that answered 404/410 may be a feed item published before its page went live:
+# it is tried again once a day, three times at most, then left alone.
+GONE_RETRY_AFTER = timedelta(hours=24)
+GONE_MAX_FAILS = 3
+
+
 def known_url_keys(db: sqlite_utils.Database) -> set[str]:
-    """Every URL key the dataset holds (articles and remembered non-articles)."""
+    """URL keys not to fetch: articles, remembered non-articles, and gone pages not yet due."""
     keys = {r[0] for r in db.execute("SELECT url_key FROM articles")}
-    keys |= {r[0] for r in db.execute("SELECT url_key FROM seen_urls")}
+    retry_before = (datetime.now(UTC) - GONE_RETRY_AFTER).replace(microsecond=0).isoformat()
+    keys |= {r[0] for r in db.execute(
+        "SELECT url_key FROM seen_urls WHERE status != 'gone' OR fails >= ? OR last_seen > ?",
+        [GONE_MAX_FAILS, retry_before])}
     return keys
 
 
@@ -158,9 +167,11 @@ def remember_url(db: sqlite_utils.Database, *, url_key: str, url: str, source: s
     now = utcnow()
     db.execute(
         "INSERT INTO seen_urls (url_key, url, source, status, http_status, first_seen,"
-        " last_seen, article_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " last_seen, article_id, fails) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(url_key) DO UPDATE SET status=excluded.status,"
+        " fails=CASE WHEN excluded.status = 'gone' THEN seen_urls.fails + 1 ELSE 0 END,"
         " http_status=excluded.http_status, last_seen=excluded.last_seen,"
         " article_id=coalesce(excluded.article_id, seen_urls.article_id)",
-        [url_key, url, source, status, http_status, now, now, article_id],
+        [url_key, url, source, status, http_status, now, now, article_id,
+         int(status == "gone")],
     )

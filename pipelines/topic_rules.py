@@ -161,9 +161,10 @@ def parse_term(raw: str) -> Term:
 def _compile_regex(pattern: str) -> re.Pattern[str]:
     if not pattern:
         raise ValueError("empty regular expression")
+    folded = fold(pattern)  # folded like the text it runs on: "/défense/" finds "Defense"
     try:
-        # Folded like the text it runs on, so "/défense/" finds "Défense" and "defense".
-        compiled = re.compile(rf"(?<!\w)(?:{fold(pattern)})(?!\w)", re.IGNORECASE)
+        re.compile(folded)  # alone first, so an error's position is in the user's pattern
+        compiled = re.compile(rf"(?<!\w)(?:{folded})(?!\w)", re.IGNORECASE)
     except re.error as exc:
         raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
     if compiled.fullmatch(""):

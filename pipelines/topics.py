@@ -14,7 +14,7 @@ A topic is data, written in ``newswatch.toml`` (the built-in default lives in
 
     [topics.groups]                      # ALL groups must match; ANY term within a group
     morocco = ["morocco", "moroccan*", "FAR", "forces armées royales"]
-    israel = ["israel", "israeli*", "IDF", "Elbit"]
+    israel = ["israel", "israeli", "IDF", "Elbit"]
     defence = ["defence", "military", "drone*", "air defence", "Elbit"]
 
     [topics.exclude]                     # near-miss vocabularies that veto a weak match

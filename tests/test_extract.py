@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from trafilatura import bare_extraction
+from trafilatura.settings import Document
 
 from pipelines.extract import (
     MAX_HTML_SIZE,
@@ -223,15 +225,15 @@ def test_wordpress_article_date_from_the_page_itself() -> None:
 # --- pages that are not articles --------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["fr-section-listing.html", "en-tag-archive.html", "contact.html", "not-found.html"],
-)
+LISTINGS = ["fr-section-listing.html", "nl-section-list.html", "en-tag-archive.html"]
+
+
+@pytest.mark.parametrize("name", [*LISTINGS, "contact.html", "not-found.html"])
 def test_pages_that_are_not_articles(name: str) -> None:
     assert extract_article(fixture(name), "https://example.org/x") is None
 
 
-@pytest.mark.parametrize("name", ["fr-section-listing.html", "en-tag-archive.html"])
+@pytest.mark.parametrize("name", LISTINGS)
 def test_listings_are_recognised_by_their_teasers(name: str) -> None:
     """Their teaser summaries are long enough to pass for text: the teaser rule decides."""
     tree = parse_html(fixture(name))
@@ -257,6 +259,27 @@ def extract_lines(html: bytes) -> list[str]:
     document = run_trafilatura(tree, "https://example.org/x", PageHints())
     assert document is not None
     return clean_lines(document.text or "")
+
+
+def test_cookie_consent_dialogs_are_dropped() -> None:
+    """trafilatura keeps tarteaucitron's banner on the contact page as a paragraph."""
+    page = fixture_text("contact.html")
+    kept = bare_extraction(page, favor_precision=True, include_comments=False)
+    assert isinstance(kept, Document) and "utilisent des cookies" in (kept.text or "")
+    assert not any("cookies" in line for line in extract_lines(fixture("contact.html")))
+
+
+def test_consent_dialog_markers() -> None:
+    dialogs = [
+        '<div id="CybotCookiebotDialog"><p>This website uses cookies.</p></div>',
+        '<div class="didomi-popup"><p>We and our partners store data.</p></div>',
+        '<section class="gdpr-notice"><p>Your privacy matters.</p></section>',
+        '<div id="onetrust-banner-sdk"><p>Accept all cookies?</p></div>',
+    ]
+    kept = f'<div class="cookies-accepted"><p>{" ".join(PARAGRAPHS * 3)}</p></div>'
+    tree = parse_html(f"<html><body>{''.join(dialogs)}{kept}</body></html>")
+    assert tree is not None
+    assert tree.text_content() == " ".join(PARAGRAPHS * 3)
 
 
 def words_page(count: int) -> str:

@@ -146,11 +146,16 @@ class NewsSpider(scrapy.Spider):
             hints={**response.meta["nw_hints"], "lang": self.source.lang},
         )
 
-    def article_failed(self, failure: Failure) -> None:
+    def article_failed(self, failure: Failure) -> Iterator[PageItem]:
         kind = error_kind(failure)
         self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
         request = failure.request  # type: ignore[attr-defined]
         self.logger.warning("%s: article not fetched: %s", request.url, kind)
+        if kind in ("http_404", "http_410"):
+            # Remembered (see pipelines.store.GONE_*), so the next pass does not ask again.
+            yield PageItem(url=request.meta["nw_url"], final_url=request.url, body=b"",
+                           source=self.source.name, found_via=request.meta["nw_via"],
+                           status=int(kind[5:]))
 
     def discovery_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
