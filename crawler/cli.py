@@ -63,8 +63,13 @@ pass_state = click.make_pass_decorator(State)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", metavar="PATH", envvar="NEWSWATCH_CONFIG",
-              help="Config file (default: $NEWSWATCH_CONFIG, else ./newswatch.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    envvar="NEWSWATCH_CONFIG",
+    help="Config file (default: $NEWSWATCH_CONFIG, else ./newswatch.toml).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log at INFO level.")
 @click.version_option(__version__, prog_name="newswatch")
 @click.pass_context
@@ -95,15 +100,19 @@ def init(state: State) -> None:
     db = open_db(config.store_path)
     added = import_seeds(db, config.topics)
     db.close()
-    click.echo(f"database {config.store_path}: ready; seed corpus: {added} added, "
-               f"{len(seed_files())} in all")
+    click.echo(
+        f"database {config.store_path}: ready; seed corpus: {added} added, "
+        f"{len(seed_files())} in all"
+    )
 
 
 @main.command()
-@click.option("--source", "only", multiple=True, metavar="NAME",
-              help="Crawl only this source (repeatable).")
-@click.option("--baseline", is_flag=True,
-              help="Store what the sources have now and alert on none of it.")
+@click.option(
+    "--source", "only", multiple=True, metavar="NAME", help="Crawl only this source (repeatable)."
+)
+@click.option(
+    "--baseline", is_flag=True, help="Store what the sources have now and alert on none of it."
+)
 @click.option("--no-send", is_flag=True, help="Queue alerts but do not send them.")
 @pass_state
 @fail_cleanly
@@ -152,19 +161,24 @@ def alerts_list(state: State, as_json: bool, status: str | None) -> None:
         newswatch alerts list --json | jq .title
     """
     db = open_db(state.config.store_path)
-    sql = ("SELECT alerts.id, alerts.topic, alerts.status, alerts.attempts, alerts.created_at,"
-           " alerts.sent_at, alerts.last_error, articles.id AS article_id, articles.source,"
-           " articles.lang, articles.published, articles.title, articles.url"
-           " FROM alerts JOIN articles ON articles.id = alerts.article_id"
-           + (" WHERE alerts.status = ?" if status else "") + " ORDER BY alerts.id")
+    sql = (
+        "SELECT alerts.id, alerts.topic, alerts.status, alerts.attempts, alerts.created_at,"
+        " alerts.sent_at, alerts.last_error, articles.id AS article_id, articles.source,"
+        " articles.lang, articles.published, articles.title, articles.url"
+        " FROM alerts JOIN articles ON articles.id = alerts.article_id"
+        + (" WHERE alerts.status = ?" if status else "")
+        + " ORDER BY alerts.id"
+    )
     rows = [dict(r) for r in db.query(sql, [status] if status else [])]
     db.close()
     for r in rows:
         if as_json:
             click.echo(json.dumps(r, ensure_ascii=False))
         else:
-            click.echo(f"{r['id']:>5}  {r['status']:<8} {r['source']:<14} {r['lang'] or '--':<3}"
-                       f" {(r['published'] or '')[:10]:<10}  {r['title']}")
+            click.echo(
+                f"{r['id']:>5}  {r['status']:<8} {r['source']:<14} {r['lang'] or '--':<3}"
+                f" {(r['published'] or '')[:10]:<10}  {r['title']}"
+            )
     if not rows and not as_json:
         click.echo("no alerts")
 
@@ -211,8 +225,11 @@ def _send(config: Config, *, dry_run: bool) -> bool:
     from pipelines.mail import render_text
     from pipelines.transport import transport_from_env
 
-    transport = None if dry_run else transport_from_env(
-        os.environ, config.alerts.maildir, config_path=str(config.path))
+    transport = (
+        None
+        if dry_run
+        else transport_from_env(os.environ, config.alerts.maildir, config_path=str(config.path))
+    )
     db = open_db(config.store_path)
     try:
         report = send_pending(db, transport, config.topics, config.alerts)
@@ -225,24 +242,30 @@ def _send(config: Config, *, dry_run: bool) -> bool:
         click.echo(f"dry run: {len(report.messages)} message(s) not sent")
         return True
     where = transport.describe() if transport else ""
-    click.echo(f"alerts: {report.sent} sent via {where}, {report.failed} failed, "
-               f"{report.pending} without recipients")
+    click.echo(
+        f"alerts: {report.sent} sent via {where}, {report.failed} failed, "
+        f"{report.pending} without recipients"
+    )
     for err in dict.fromkeys(report.errors):
         click.echo(f"newswatch: alert delivery: {err}", err=True)
     return not report.failed
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write here instead of standard output.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of standard output.",
+)
 @click.option("--relevant", is_flag=True, help="Only articles that matched a topic.")
 @click.option("--with-seeds", is_flag=True, help="Include the seed corpus.")
 @pass_state
 @fail_cleanly
-def export(state: State, fmt: str, output: Path | None, relevant: bool,
-           with_seeds: bool) -> None:
+def export(state: State, fmt: str, output: Path | None, relevant: bool, with_seeds: bool) -> None:
     """Export stored articles as JSON lines or CSV.
 
     \b
@@ -256,8 +279,10 @@ def export(state: State, fmt: str, output: Path | None, relevant: bool,
     if not with_seeds:
         where.append("source != 'seed'")
     db = open_db(state.config.store_path)
-    cols = ("id, url, source, lang, title, published, date_source, author, fetched_at,"
-            " duplicate_of, overlap, relevant, topics, content_hash, text")
+    cols = (
+        "id, url, source, lang, title, published, date_source, author, fetched_at,"
+        " duplicate_of, overlap, relevant, topics, content_hash, text"
+    )
     rows = list(db.query(f"SELECT {cols} FROM articles WHERE {' AND '.join(where)} ORDER BY id"))
     db.close()
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
@@ -277,9 +302,13 @@ def export(state: State, fmt: str, output: Path | None, relevant: bool,
 
 
 @main.command()
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-output"), show_default=True,
-              help="Folder for the demo database, config and Maildir.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Folder for the demo database, config and Maildir.",
+)
 def demo(output: Path) -> None:
     """Serve bundled sample sites on 127.0.0.1 and run a whole pass against them, offline.
 

@@ -80,8 +80,9 @@ def run_demo(output: Path) -> int:
     _reset(output)
     with serve_sites(SITES_DIR, DEMO_SITES) as servers:
         config_path = output / "newswatch.toml"
-        config_path.write_text(DEMO_CONFIG.format(**{n: servers[n] for n in DEMO_SITES}),
-                               encoding="utf-8")
+        config_path.write_text(
+            DEMO_CONFIG.format(**{n: servers[n] for n in DEMO_SITES}), encoding="utf-8"
+        )
         config = load_config(config_path)
         for name in DEMO_SITES:
             click.echo(f"serving sample site {name:<7} at {servers[name]}")
@@ -90,13 +91,16 @@ def run_demo(output: Path) -> int:
     assert config.alerts.maildir is not None
     db = open_db(config.store_path)
     try:
-        sent = send_pending(db, MaildirTransport(config.alerts.maildir), config.topics,
-                            config.alerts)
+        sent = send_pending(
+            db, MaildirTransport(config.alerts.maildir), config.topics, config.alerts
+        )
         _describe(db, config.alerts.maildir, sent.sent)
     finally:
         db.close()
-    click.echo(f"\nconfig: {config_path}\ndatabase: {config.store_path}"
-               f"\ntry: newswatch --config {config_path} alerts list")
+    click.echo(
+        f"\nconfig: {config_path}\ndatabase: {config.store_path}"
+        f"\ntry: newswatch --config {config_path} alerts list"
+    )
     return report.exit_code
 
 
@@ -110,14 +114,17 @@ def _reset(output: Path) -> None:
 
 def _describe(db: sqlite_utils.Database, maildir: Path, sent: int) -> None:
     click.echo("\nrelevant new articles:")
-    for r in db.query("SELECT source, lang, title FROM articles WHERE relevant = 1 AND"
-                      " duplicate_of IS NULL AND source != 'seed' ORDER BY id"):
+    for r in db.query(
+        "SELECT source, lang, title FROM articles WHERE relevant = 1 AND"
+        " duplicate_of IS NULL AND source != 'seed' ORDER BY id"
+    ):
         click.echo(f"  [{r['source']}/{r['lang']}] {r['title']}")
     click.echo("copies of stored articles (no alert):")
-    for r in db.query("SELECT a.source, a.title, d.url AS original, a.overlap FROM articles a"
-                      " JOIN articles d ON d.id = a.duplicate_of ORDER BY a.id"):
-        click.echo(f"  [{r['source']}] {r['title']}  ->  {r['original']}"
-                   f" (overlap {r['overlap']})")
+    for r in db.query(
+        "SELECT a.source, a.title, d.url AS original, a.overlap FROM articles a"
+        " JOIN articles d ON d.id = a.duplicate_of ORDER BY a.id"
+    ):
+        click.echo(f"  [{r['source']}] {r['title']}  ->  {r['original']} (overlap {r['overlap']})")
     click.echo(f"\n{sent} alert email(s) in {maildir}/new:")
     for key, msg in sorted(mailbox.Maildir(maildir, create=True).items()):
         subject = " ".join(str(make_header(decode_header(msg["Subject"] or ""))).split())

@@ -18,7 +18,9 @@ from pipelines.urls import same_site
 # Visible labels of "next page" links on French, Dutch and English news sites.
 _NEXT_LABELS = re.compile(
     r"^(suivant|page suivante|pages? suivantes?|volgende|volgende pagina|oudere berichten|"
-    r"next|next page|older posts|older|more|»|›|>>)$", re.IGNORECASE)
+    r"next|next page|older posts|older|more|»|›|>>)$",
+    re.IGNORECASE,
+)
 # Without an article_pattern, an article URL is a same-site link whose last segment is a
 # long slug (WordPress "/some-story-title/", SPIP "/some-title,1234.html") or carries an id.
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){3,}|\d{4,}", re.IGNORECASE)
@@ -34,9 +36,12 @@ def article_links(response: TextResponse, pattern: re.Pattern[str] | None) -> It
 
 def next_page_links(response: TextResponse) -> list[str]:
     rel = response.css('link[rel~="next"]::attr(href), a[rel~="next"]::attr(href)').getall()
-    labelled = [a.attrib["href"] for a in response.css("a[href]")
-                if _NEXT_LABELS.match(" ".join(" ".join(a.css("::text").getall()).split()))
-                or _NEXT_LABELS.match(" ".join(a.css("::text").getall()).strip(" \t\n»›"))]
+    labelled = [
+        a.attrib["href"]
+        for a in response.css("a[href]")
+        if _NEXT_LABELS.match(" ".join(" ".join(a.css("::text").getall()).split()))
+        or _NEXT_LABELS.match(" ".join(a.css("::text").getall()).strip(" \t\n»›"))
+    ]
     urls = [response.urljoin(h) for h in rel + labelled]
     seen: list[str] = []
     for url in urls:
@@ -49,7 +54,8 @@ def feed_links(response: TextResponse) -> list[str]:
     """Feeds a page advertises with <link rel="alternate" type="application/rss+xml">."""
     hrefs = response.xpath(
         '//link[contains(concat(" ", normalize-space(@rel), " "), " alternate ")]'
-        '[contains(@type, "rss") or contains(@type, "atom")]/@href').getall()
+        '[contains(@type, "rss") or contains(@type, "atom")]/@href'
+    ).getall()
     return list(dict.fromkeys(response.urljoin(h) for h in hrefs))
 
 

@@ -30,14 +30,15 @@ _KINDS: list[tuple[str, tuple[type[BaseException], ...]]] = [
 
 def error_kind(failure: Failure) -> str:
     """A short counter name: ``http_404``, ``dns``, ``refused``, ``timeout``, ``robots`` ..."""
-    if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
+    error = failure.value
+    if isinstance(error, HttpError):
+        return f"http_{error.response.status}"
     for kind, types in _KINDS:
-        if failure.check(*types):
+        if isinstance(error, types):
             return kind
-    if failure.check(IgnoreRequest):
-        return "robots" if "robots" in str(failure.value).lower() else "ignored"
-    text = str(failure.value).lower()
+    if isinstance(error, IgnoreRequest):
+        return "robots" if "robots" in str(error).lower() else "ignored"
+    text = str(error).lower()
     if "maxsize" in text.replace(" ", "") or "max size" in text or "warnsize" in text:
         return "too_large"
-    return "download" if failure.check(DownloadFailedError) else "other"
+    return "download" if isinstance(error, DownloadFailedError) else "other"

@@ -33,8 +33,7 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
         if not link:
             continue
         stamp = e.get("published_parsed") or e.get("updated_parsed")
-        entries.append(FeedEntry(url=link, title=e.get("title") or None,
-                                 published=_iso(stamp)))
+        entries.append(FeedEntry(url=link, title=e.get("title") or None, published=_iso(stamp)))
     return entries
 
 

@@ -20,8 +20,9 @@ from pipelines.store import open_db, utcnow
 
 
 class StorePipeline:
-    def __init__(self, db: sqlite_utils.Database, options: ProcessOptions,
-                 stats: StatsCollector) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, options: ProcessOptions, stats: StatsCollector
+    ) -> None:
         self.db = db
         self.options = options
         self.stats = stats
@@ -30,7 +31,8 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         config = config_from_settings(crawler.settings)
         options = ProcessOptions(
-            topics=config.topics, max_age_days=config.alerts.max_age_days,
+            topics=config.topics,
+            max_age_days=config.alerts.max_age_days,
             baseline=crawler.settings.getbool("NEWSWATCH_BASELINE"),
         )
         assert crawler.stats is not None
@@ -43,11 +45,19 @@ class StorePipeline:
         assert isinstance(item, PageItem)
         hints = item.hints
         page = Page(
-            url=item.url, final_url=item.final_url, body=item.body, source=item.source,
-            found_via=item.found_via, encoding=item.encoding, status=item.status,
-            hints=PageHints(feed_title=hints.get("feed_title"),
-                            feed_published=hints.get("feed_published"),
-                            lang=hints.get("lang"), fetched_at=utcnow()),
+            url=item.url,
+            final_url=item.final_url,
+            body=item.body,
+            source=item.source,
+            found_via=item.found_via,
+            encoding=item.encoding,
+            status=item.status,
+            hints=PageHints(
+                feed_title=hints.get("feed_title"),
+                feed_published=hints.get("feed_published"),
+                lang=hints.get("lang"),
+                fetched_at=utcnow(),
+            ),
         )
         outcome = process_page(self.db, page, self.options)
         self.stats.inc_value(f"newswatch/articles/{outcome.kind}")

@@ -19,7 +19,7 @@ from scrapy.settings import Settings
 from crawler.spiders.news import NewsSpider
 from pipelines.config import Config, SourceConfig
 from pipelines.seeds import import_seeds
-from pipelines.store import open_db, table, utcnow
+from pipelines.store import insert_row, open_db, table, utcnow
 
 log = logging.getLogger("newswatch")
 
@@ -63,19 +63,29 @@ class SourceReport:
         def n(key: str) -> int:
             return int(stats.get(f"newswatch/{key}", 0))
 
-        errors = {k.removeprefix("newswatch/errors/"): int(v) for k, v in stats.items()
-                  if k.startswith("newswatch/errors/")}
+        errors = {
+            k.removeprefix("newswatch/errors/"): int(v)
+            for k, v in stats.items()
+            if k.startswith("newswatch/errors/")
+        }
         exceptions = sum(int(v) for k, v in stats.items() if k.startswith("spider_exceptions/"))
         if exceptions:
             errors["exception"] = exceptions
         return cls(
-            name=name, requests=int(stats.get("downloader/request_count", 0)),
-            discovery_ok=n("discovery/ok"), discovery_failed=n("discovery/failed"),
-            fetched=n("articles/fetched"), known=n("articles/known"), new=n("articles/new"),
-            duplicates=n("articles/duplicate"), updated=n("articles/updated"),
-            not_articles=n("articles/not_article"), relevant=n("articles/relevant"),
+            name=name,
+            requests=int(stats.get("downloader/request_count", 0)),
+            discovery_ok=n("discovery/ok"),
+            discovery_failed=n("discovery/failed"),
+            fetched=n("articles/fetched"),
+            known=n("articles/known"),
+            new=n("articles/new"),
+            duplicates=n("articles/duplicate"),
+            updated=n("articles/updated"),
+            not_articles=n("articles/not_article"),
+            relevant=n("articles/relevant"),
             alerts_queued=n("alerts/queued"),
-            bytes=int(stats.get("downloader/response_bytes", 0)), errors=errors,
+            bytes=int(stats.get("downloader/response_bytes", 0)),
+            errors=errors,
         )
 
 
@@ -110,14 +120,19 @@ def crawl_settings(config: Config, *, baseline: bool = False, verbose: bool = Fa
     return settings
 
 
-def run_pass(config: Config, *, sources: Sequence[SourceConfig] | None = None,
-             baseline: bool = False, verbose: bool = False) -> PassReport:
+def run_pass(
+    config: Config,
+    *,
+    sources: Sequence[SourceConfig] | None = None,
+    baseline: bool = False,
+    verbose: bool = False,
+) -> PassReport:
     """Crawl and process; alerts are queued, not sent (the caller sends them)."""
     chosen = list(sources if sources is not None else config.enabled_sources())
     db = open_db(config.store_path)
     import_seeds(db, config.topics)
     _close_interrupted_runs(db)
-    run_id = int(table(db, "runs").insert({"started_at": utcnow(), "status": "running"}).last_pk)
+    run_id = insert_row(db, "runs", {"started_at": utcnow(), "status": "running"})
     db.close()
 
     process = CrawlerProcess(crawl_settings(config, baseline=baseline, verbose=verbose))
@@ -129,8 +144,9 @@ def run_pass(config: Config, *, sources: Sequence[SourceConfig] | None = None,
     if chosen:
         process.start()
 
-    report = PassReport(run_id, [SourceReport.from_stats(s.name, collected.get(s.name, {}))
-                                 for s in chosen])
+    report = PassReport(
+        run_id, [SourceReport.from_stats(s.name, collected.get(s.name, {})) for s in chosen]
+    )
     _finish_run(config, report)
     return report
 
@@ -147,20 +163,27 @@ def _finish_run(config: Config, report: PassReport) -> None:
     db = open_db(config.store_path)
     try:
         s = report.sources
-        table(db, "runs").update(report.run_id, {
-            "finished_at": utcnow(),
-            "status": "failed" if report.exit_code else "ok",
-            "exit_code": report.exit_code,
-            "fetched": sum(x.fetched for x in s), "new": sum(x.new for x in s),
-            "duplicates": sum(x.duplicates for x in s), "relevant": sum(x.relevant for x in s),
-            "errors": sum(x.error_count for x in s),
-            "sources": json.dumps({x.name: asdict(x) for x in s}),
-        })
+        table(db, "runs").update(
+            report.run_id,
+            {
+                "finished_at": utcnow(),
+                "status": "failed" if report.exit_code else "ok",
+                "exit_code": report.exit_code,
+                "fetched": sum(x.fetched for x in s),
+                "new": sum(x.new for x in s),
+                "duplicates": sum(x.duplicates for x in s),
+                "relevant": sum(x.relevant for x in s),
+                "errors": sum(x.error_count for x in s),
+                "sources": json.dumps({x.name: asdict(x) for x in s}),
+            },
+        )
     finally:
         db.close()
 
 
 def _close_interrupted_runs(db: Any) -> None:
     """A pass killed mid-way leaves its run 'running'; say so instead of pretending."""
-    db.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
-               [utcnow()])
+    db.execute(
+        "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
+        [utcnow()],
+    )

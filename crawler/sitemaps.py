@@ -34,8 +34,7 @@ class Sitemap:
 
 
 def parse_sitemap(body: bytes, url: str) -> Sitemap:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True,
-                             huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     try:
         root = etree.fromstring(body.strip(), parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -58,10 +57,13 @@ def _entry(el: etree._Element) -> SitemapEntry:
             fields[name] = (sub.text or "").strip() or None
         elif name == "news" and etree.QName(sub).namespace == NS_NEWS:
             fields.update(_news(sub))
-    return SitemapEntry(url=fields.get("loc") or "", lastmod=fields.get("lastmod"),
-                        news_title=fields.get("title"),
-                        news_published=fields.get("publication_date"),
-                        news_language=fields.get("language"))
+    return SitemapEntry(
+        url=fields.get("loc") or "",
+        lastmod=fields.get("lastmod"),
+        news_title=fields.get("title"),
+        news_published=fields.get("publication_date"),
+        news_language=fields.get("language"),
+    )
 
 
 def _news(el: etree._Element) -> dict[str, str | None]:

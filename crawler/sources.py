@@ -19,8 +19,7 @@ def config_from_settings(settings: BaseSettings) -> Config:
     return load_config(resolve_config_path(settings.get("NEWSWATCH_CONFIG")))
 
 
-def load_source(settings: BaseSettings,
-                source: str | SourceConfig) -> tuple[SourceConfig, Config]:
+def load_source(settings: BaseSettings, source: str | SourceConfig) -> tuple[SourceConfig, Config]:
     config = config_from_settings(settings)
     if isinstance(source, SourceConfig):
         return source, config

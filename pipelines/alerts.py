@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 import sqlite_utils
 
@@ -27,8 +28,10 @@ from pipelines.topics import Topic
 from pipelines.transport import MaildirTransport, RecipientsRefused, SmtpTransport
 
 MAX_ATTEMPTS = 5
-INTERRUPTED = ("interrupted while sending: it may or may not have been delivered, so it is"
-               " not resent automatically; use `newswatch alerts resend ID`")
+INTERRUPTED = (
+    "interrupted while sending: it may or may not have been delivered, so it is"
+    " not resent automatically; use `newswatch alerts resend ID`"
+)
 
 
 @dataclass
@@ -53,24 +56,39 @@ def pending_items(db: sqlite_utils.Database, topics: Sequence[Topic]) -> list[Al
     items = []
     for row in db.execute(_ITEM_SQL).fetchall():
         alert_id, topic, article_id, url, title, source, published, lang, matches = row
-        match = next((m for m in json.loads(matches or "[]") if m["topic"] == topic), {})
-        items.append(AlertItem(
-            alert_id=alert_id, topic=topic, topic_title=titles.get(topic, topic),
-            article_id=article_id, url=url, title=title or url, source=source,
-            published=published, lang=lang, score=float(match.get("score", 0.0)),
-            terms=match.get("terms", {}), snippet=match.get("snippet", ""),
-            copies=_copies(db, article_id)))
+        found: list[dict[str, Any]] = json.loads(matches or "[]")
+        match = next((m for m in found if m["topic"] == topic), {})
+        items.append(
+            AlertItem(
+                alert_id=alert_id,
+                topic=topic,
+                topic_title=titles.get(topic, topic),
+                article_id=article_id,
+                url=url,
+                title=title or url,
+                source=source,
+                published=published,
+                lang=lang,
+                score=float(match.get("score", 0.0)),
+                terms=match.get("terms", {}),
+                snippet=match.get("snippet", ""),
+                copies=_copies(db, article_id),
+            )
+        )
     return items
 
 
 def _copies(db: sqlite_utils.Database, article_id: int) -> list[str]:
-    rows = db.execute("SELECT url FROM articles WHERE duplicate_of = ? AND source != 'seed'"
-                      " ORDER BY id", [article_id]).fetchall()
+    rows = db.execute(
+        "SELECT url FROM articles WHERE duplicate_of = ? AND source != 'seed' ORDER BY id",
+        [article_id],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
-def plan_messages(items: Sequence[AlertItem], topics: Sequence[Topic],
-                  cfg: AlertsConfig) -> list[tuple[list[AlertItem], list[str]]]:
+def plan_messages(
+    items: Sequence[AlertItem], topics: Sequence[Topic], cfg: AlertsConfig
+) -> list[tuple[list[AlertItem], list[str]]]:
     """Group items into emails: one per item, or one digest per topic and recipient list."""
     recipients = {t.name: list(t.recipients or cfg.to) for t in topics}
     groups: dict[tuple[str, ...], list[AlertItem]] = {}
@@ -85,8 +103,12 @@ def plan_messages(items: Sequence[AlertItem], topics: Sequence[Topic],
     return plan
 
 
-def send_pending(db: sqlite_utils.Database, transport: SmtpTransport | MaildirTransport | None,
-                 topics: Sequence[Topic], cfg: AlertsConfig) -> SendReport:
+def send_pending(
+    db: sqlite_utils.Database,
+    transport: SmtpTransport | MaildirTransport | None,
+    topics: Sequence[Topic],
+    cfg: AlertsConfig,
+) -> SendReport:
     """Send every pending alert; ``transport=None`` is a dry run (messages are returned)."""
     report = SendReport()
     if transport is not None:
@@ -105,13 +127,21 @@ def send_pending(db: sqlite_utils.Database, transport: SmtpTransport | MaildirTr
     return report
 
 
-def _deliver(db: sqlite_utils.Database, transport: SmtpTransport | MaildirTransport,
-             msg: EmailMessage, ids: list[int], to: list[str], report: SendReport) -> None:
+def _deliver(
+    db: sqlite_utils.Database,
+    transport: SmtpTransport | MaildirTransport,
+    msg: EmailMessage,
+    ids: list[int],
+    to: list[str],
+    report: SendReport,
+) -> None:
     marks = ",".join("?" * len(ids))
     with transaction(db):
-        db.execute(f"UPDATE alerts SET status = 'sending', attempts = attempts + 1,"
-                   f" recipients = ?, message_id = ? WHERE id IN ({marks})",
-                   [json.dumps(to), msg["Message-ID"], *ids])
+        db.execute(
+            f"UPDATE alerts SET status = 'sending', attempts = attempts + 1,"
+            f" recipients = ?, message_id = ? WHERE id IN ({marks})",
+            [json.dumps(to), msg["Message-ID"], *ids],
+        )
     try:
         transport.send(msg)
     except RecipientsRefused as exc:
@@ -133,9 +163,11 @@ def _deliver(db: sqlite_utils.Database, transport: SmtpTransport | MaildirTransp
 def _put_back(db: sqlite_utils.Database, ids: list[int], error: str, report: SendReport) -> None:
     marks = ",".join("?" * len(ids))
     with transaction(db):
-        db.execute(f"UPDATE alerts SET last_error = ?, status = CASE WHEN attempts >= ?"
-                   f" THEN 'failed' ELSE 'pending' END WHERE id IN ({marks})",
-                   [error, MAX_ATTEMPTS, *ids])
+        db.execute(
+            f"UPDATE alerts SET last_error = ?, status = CASE WHEN attempts >= ?"
+            f" THEN 'failed' ELSE 'pending' END WHERE id IN ({marks})",
+            [error, MAX_ATTEMPTS, *ids],
+        )
     report.failed += len(ids)
     report.errors.append(error)
 
@@ -143,21 +175,26 @@ def _put_back(db: sqlite_utils.Database, ids: list[int], error: str, report: Sen
 def _mark_sent(db: sqlite_utils.Database, ids: list[int], note: str | None) -> None:
     marks = ",".join("?" * len(ids))
     with transaction(db):
-        db.execute(f"UPDATE alerts SET status = 'sent', sent_at = ?, last_error = ?"
-                   f" WHERE id IN ({marks})", [utcnow(), note, *ids])
-
+        db.execute(
+            f"UPDATE alerts SET status = 'sent', sent_at = ?, last_error = ? WHERE id IN ({marks})",
+            [utcnow(), note, *ids],
+        )
 
 
 def _fail_interrupted(db: sqlite_utils.Database) -> None:
     with transaction(db):
-        db.execute("UPDATE alerts SET status = 'failed', last_error = ? WHERE status = 'sending'",
-                   [INTERRUPTED])
+        db.execute(
+            "UPDATE alerts SET status = 'failed', last_error = ? WHERE status = 'sending'",
+            [INTERRUPTED],
+        )
 
 
 def resend(db: sqlite_utils.Database, alert_ids: Sequence[int]) -> int:
     """Put alerts back in the outbox at a person's request; returns how many were found."""
     marks = ",".join("?" * len(alert_ids))
     with transaction(db):
-        cur = db.execute(f"UPDATE alerts SET status = 'pending', last_error = NULL"
-                         f" WHERE id IN ({marks})", list(alert_ids))
+        cur = db.execute(
+            f"UPDATE alerts SET status = 'pending', last_error = NULL WHERE id IN ({marks})",
+            list(alert_ids),
+        )
     return int(cur.rowcount)

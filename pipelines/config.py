@@ -23,8 +23,16 @@ CONFIG_ENV = "NEWSWATCH_CONFIG"
 T = TypeVar("T")
 
 _SOURCE_KEYS = {
-    "name", "title", "lang", "feeds", "sitemaps", "start_urls", "article_pattern",
-    "follow_depth", "enabled", "allowed_domains",
+    "name",
+    "title",
+    "lang",
+    "feeds",
+    "sitemaps",
+    "start_urls",
+    "article_pattern",
+    "follow_depth",
+    "enabled",
+    "allowed_domains",
 }
 _TOP_KEYS = {"store", "alerts", "sources", "topics", "crawl", "schedule"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -143,8 +151,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
 
 
 def _alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
-    _reject_unknown(t, {"to", "from", "mode", "max_age_days", "maildir", "subject_prefix"},
-                    where, "alerts.")
+    _reject_unknown(
+        t, {"to", "from", "mode", "max_age_days", "maildir", "subject_prefix"}, where, "alerts."
+    )
     to = tuple(_str_list(t.get("to", []), where, "alerts.to"))
     for i, addr in enumerate(to):
         if "@" not in addr or any(c in addr for c in "\r\n <>"):
@@ -162,10 +171,14 @@ def _alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
     if "@" not in sender:
         raise ConfigError(where, "alerts.from", f"not an email address: {sender!r}")
     return AlertsConfig(
-        to=to, sender=sender, mode=mode, max_age_days=max_age,
+        to=to,
+        sender=sender,
+        mode=mode,
+        max_age_days=max_age,
         maildir=_resolve(base, maildir) if maildir else None,
-        subject_prefix=_get(t, "subject_prefix", str, where, "alerts.subject_prefix",
-                            "[newswatch]"),
+        subject_prefix=_get(
+            t, "subject_prefix", str, where, "alerts.subject_prefix", "[newswatch]"
+        ),
     )
 
 
@@ -174,18 +187,38 @@ def _crawl(t: dict[str, Any], where: str) -> CrawlConfig:
     _reject_unknown(t, set(d.__dataclass_fields__), where, "crawl.")
     number = (int, float)
     cfg = CrawlConfig(
-        download_delay=float(_get(t, "download_delay", number, where, "crawl.download_delay",
-                                  d.download_delay)),
-        autothrottle_start_delay=float(_get(t, "autothrottle_start_delay", number, where,
-                                            "crawl.autothrottle_start_delay",
-                                            d.autothrottle_start_delay)),
-        concurrent_per_domain=_get(t, "concurrent_per_domain", int, where,
-                                   "crawl.concurrent_per_domain", d.concurrent_per_domain),
+        download_delay=float(
+            _get(t, "download_delay", number, where, "crawl.download_delay", d.download_delay)
+        ),
+        autothrottle_start_delay=float(
+            _get(
+                t,
+                "autothrottle_start_delay",
+                number,
+                where,
+                "crawl.autothrottle_start_delay",
+                d.autothrottle_start_delay,
+            )
+        ),
+        concurrent_per_domain=_get(
+            t,
+            "concurrent_per_domain",
+            int,
+            where,
+            "crawl.concurrent_per_domain",
+            d.concurrent_per_domain,
+        ),
         timeout=float(_get(t, "timeout", number, where, "crawl.timeout", d.timeout)),
         obey_robots=_get(t, "obey_robots", bool, where, "crawl.obey_robots", d.obey_robots),
         user_agent=_get(t, "user_agent", str, where, "crawl.user_agent", None),
-        max_pages_per_source=_get(t, "max_pages_per_source", int, where,
-                                  "crawl.max_pages_per_source", d.max_pages_per_source),
+        max_pages_per_source=_get(
+            t,
+            "max_pages_per_source",
+            int,
+            where,
+            "crawl.max_pages_per_source",
+            d.max_pages_per_source,
+        ),
     )
     if cfg.download_delay < 0 or cfg.autothrottle_start_delay < 0 or cfg.timeout <= 0:
         raise ConfigError(where, "crawl", "delays must be >= 0 and timeout > 0")
@@ -224,12 +257,15 @@ def _source(t: Any, where: str, key: str) -> SourceConfig:
         raise ConfigError(where, key, "must be a table")
     name = t.get("name")
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ConfigError(where, f"{key}.name",
-                          f"needs a short name like 'bladi_net', not {name!r}")
+        raise ConfigError(
+            where, f"{key}.name", f"needs a short name like 'bladi_net', not {name!r}"
+        )
     key = f"{key} ({name})"
     _reject_unknown(t, _SOURCE_KEYS, where, key + ".")
-    urls = {k: tuple(_urls(t.get(k, []), where, f"{key}.{k}"))
-            for k in ("feeds", "sitemaps", "start_urls")}
+    urls = {
+        k: tuple(_urls(t.get(k, []), where, f"{key}.{k}"))
+        for k in ("feeds", "sitemaps", "start_urls")
+    }
     if not any(urls.values()):
         raise ConfigError(where, key, "needs at least one of feeds, sitemaps, start_urls")
     pattern = _get(t, "article_pattern", str, where, f"{key}.article_pattern", None)
@@ -245,12 +281,18 @@ def _source(t: Any, where: str, key: str) -> SourceConfig:
     if lang is not None and not re.fullmatch(r"[a-z]{2}", lang):
         raise ConfigError(where, f"{key}.lang", f"an ISO 639-1 code like 'fr', not {lang!r}")
     return SourceConfig(
-        name=name, lang=lang, title=_get(t, "title", str, where, f"{key}.title", None),
-        feeds=urls["feeds"], sitemaps=urls["sitemaps"], start_urls=urls["start_urls"],
-        article_pattern=pattern, follow_depth=depth,
+        name=name,
+        lang=lang,
+        title=_get(t, "title", str, where, f"{key}.title", None),
+        feeds=urls["feeds"],
+        sitemaps=urls["sitemaps"],
+        start_urls=urls["start_urls"],
+        article_pattern=pattern,
+        follow_depth=depth,
         enabled=_get(t, "enabled", bool, where, f"{key}.enabled", True),
-        allowed_domains=tuple(_str_list(t.get("allowed_domains", []), where,
-                                        f"{key}.allowed_domains")),
+        allowed_domains=tuple(
+            _str_list(t.get("allowed_domains", []), where, f"{key}.allowed_domains")
+        ),
     )
 
 
@@ -278,8 +320,14 @@ def _table(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
     return t
 
 
-def _get(t: dict[str, Any], name: str, kind: type[T] | tuple[type, ...], where: str, key: str,
-         default: Any) -> Any:
+def _get(
+    t: dict[str, Any],
+    name: str,
+    kind: type[T] | tuple[type, ...],
+    where: str,
+    key: str,
+    default: Any,
+) -> Any:
     if name not in t:
         return default
     value = t[name]
@@ -299,5 +347,3 @@ def _reject_unknown(t: dict[str, Any], known: set[str], where: str, prefix: str)
 def _resolve(base: Path, value: str) -> Path:
     p = Path(value).expanduser()
     return p if p.is_absolute() else base / p
-
-

@@ -61,7 +61,7 @@ def shingle_hashes(text: str) -> set[int]:
         return set()
     hashes = set()
     for i in range(len(words) - SHINGLE_WORDS + 1):
-        gram = " ".join(words[i:i + SHINGLE_WORDS]).encode()
+        gram = " ".join(words[i : i + SHINGLE_WORDS]).encode()
         # 8 bytes as a signed int: SQLite's INTEGER is a signed 64-bit number.
         h = int.from_bytes(hashlib.blake2b(gram, digest_size=8).digest(), "big", signed=True)
         if h % SAMPLE_MOD == 0:
@@ -69,13 +69,16 @@ def shingle_hashes(text: str) -> set[int]:
     return hashes
 
 
-def find_duplicate(db: sqlite_utils.Database, text: str, *,
-                   exclude_id: int | None = None) -> Duplicate | None:
+def find_duplicate(
+    db: sqlite_utils.Database, text: str, *, exclude_id: int | None = None
+) -> Duplicate | None:
     """The stored original that holds most of ``text``, if it holds enough of it."""
     digest = content_hash(text)
     row = db.execute(
         "SELECT id, duplicate_of FROM articles WHERE content_hash = ? AND id IS NOT ?"
-        " ORDER BY id LIMIT 1", [digest, exclude_id]).fetchone()
+        " ORDER BY id LIMIT 1",
+        [digest, exclude_id],
+    ).fetchone()
     if row:
         return Duplicate(article_id=row[1] or row[0], overlap=1.0, exact=True)
     hashes = shingle_hashes(text)
@@ -91,17 +94,20 @@ def find_duplicate(db: sqlite_utils.Database, text: str, *,
     return Duplicate(article_id=article_id, overlap=round(overlap, 3))
 
 
-def _best_container(db: sqlite_utils.Database, hashes: set[int],
-                    exclude_id: int | None) -> tuple[int, int] | None:
+def _best_container(
+    db: sqlite_utils.Database, hashes: set[int], exclude_id: int | None
+) -> tuple[int, int] | None:
     values = list(hashes)
     # One query per chunk keeps us under SQLite's bound-parameter limit for long texts.
     counts: dict[int, int] = {}
     for i in range(0, len(values), 500):
-        chunk = values[i:i + 500]
+        chunk = values[i : i + 500]
         marks = ",".join("?" * len(chunk))
         for article_id, n in db.execute(
-                f"SELECT article_id, count(*) FROM shingles WHERE hash IN ({marks})"
-                " GROUP BY article_id", chunk):
+            f"SELECT article_id, count(*) FROM shingles WHERE hash IN ({marks})"
+            " GROUP BY article_id",
+            chunk,
+        ):
             if article_id != exclude_id:
                 counts[article_id] = counts.get(article_id, 0) + n
     if not counts:

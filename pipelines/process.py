@@ -17,7 +17,7 @@ import sqlite_utils
 from pipelines.dedup import Duplicate, content_hash, find_duplicate, index_document
 from pipelines.extract import extract_article
 from pipelines.models import Article, Match, Page
-from pipelines.store import remember_url, table, transaction, utcnow
+from pipelines.store import insert_row, remember_url, table, transaction, utcnow
 from pipelines.topics import Topic, match_topics
 from pipelines.urls import canonical_url, url_key
 
@@ -44,17 +44,28 @@ def process_page(db: sqlite_utils.Database, page: Page, options: ProcessOptions)
     keys = {url_key(page.url), url_key(page.final_url)}
     if page.status in (404, 410):
         with transaction(db):
-            remember_url(db, url_key=url_key(page.url), url=canonical_url(page.url),
-                         source=page.source, status="gone", http_status=page.status)
+            remember_url(
+                db,
+                url_key=url_key(page.url),
+                url=canonical_url(page.url),
+                source=page.source,
+                status="gone",
+                http_status=page.status,
+            )
         return Outcome("gone")
     stored = _stored_article(db, keys)
-    article = extract_article(page.body, page.final_url, hints=page.hints,
-                              encoding=page.encoding)
+    article = extract_article(page.body, page.final_url, hints=page.hints, encoding=page.encoding)
     if article is None:
         with transaction(db):
             for key in keys:
-                remember_url(db, url_key=key, url=canonical_url(page.final_url),
-                             source=page.source, status="not_article", http_status=page.status)
+                remember_url(
+                    db,
+                    url_key=key,
+                    url=canonical_url(page.final_url),
+                    source=page.source,
+                    status="not_article",
+                    http_status=page.status,
+                )
         return Outcome("not_article")
     if stored is not None:
         return _update(db, stored, article, page, options)
@@ -70,58 +81,93 @@ def _stored_article(db: sqlite_utils.Database, keys: set[str]) -> int | None:
     return None
 
 
-def _insert(db: sqlite_utils.Database, article: Article, page: Page, options: ProcessOptions,
-            keys: set[str]) -> Outcome:
+def _insert(
+    db: sqlite_utils.Database, article: Article, page: Page, options: ProcessOptions, keys: set[str]
+) -> Outcome:
     matches = match_topics(article, options.topics)
     dup = find_duplicate(db, article.text)
     now = utcnow()
     with transaction(db):
-        article_id = int(table(db, "articles").insert(
-            _row(article, page, matches, dup, now)).last_pk)
+        article_id = insert_row(db, "articles", _row(article, page, matches, dup, now))
         if dup is None:
             index_document(db, article_id, article.text)
         for key in keys:
-            remember_url(db, url_key=key, url=canonical_url(page.final_url), source=page.source,
-                         status="article", http_status=page.status, article_id=article_id)
+            remember_url(
+                db,
+                url_key=key,
+                url=canonical_url(page.final_url),
+                source=page.source,
+                status="article",
+                http_status=page.status,
+                article_id=article_id,
+            )
         alerts = 0
         if dup is None and _alertable(article, options):
             alerts = _queue_alerts(db, article_id, matches, now)
-    return Outcome("duplicate" if dup else "new", article_id, bool(matches), alerts,
-                   dup.article_id if dup else None)
+    return Outcome(
+        "duplicate" if dup else "new",
+        article_id,
+        bool(matches),
+        alerts,
+        dup.article_id if dup else None,
+    )
 
 
-def _update(db: sqlite_utils.Database, article_id: int, article: Article, page: Page,
-            options: ProcessOptions) -> Outcome:
+def _update(
+    db: sqlite_utils.Database,
+    article_id: int,
+    article: Article,
+    page: Page,
+    options: ProcessOptions,
+) -> Outcome:
     """The same article again (same URL, or a redirect to it): refresh text, never re-alert."""
     old = db.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
     if old and old[0] == content_hash(article.text):
         return Outcome("unchanged", article_id)
     matches = match_topics(article, options.topics)
     with transaction(db):
-        table(db, "articles").update(article_id, {
-            "title": article.title, "text": article.text, "updated_at": utcnow(),
-            "content_hash": content_hash(article.text), "relevant": int(bool(matches)),
-            "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
-        })
-        if db.execute("SELECT 1 FROM shingles WHERE article_id = ? LIMIT 1",
-                      [article_id]).fetchone():
+        table(db, "articles").update(
+            article_id,
+            {
+                "title": article.title,
+                "text": article.text,
+                "updated_at": utcnow(),
+                "content_hash": content_hash(article.text),
+                "relevant": int(bool(matches)),
+                "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
+            },
+        )
+        if db.execute(
+            "SELECT 1 FROM shingles WHERE article_id = ? LIMIT 1", [article_id]
+        ).fetchone():
             index_document(db, article_id, article.text)
     return Outcome("updated", article_id, bool(matches))
 
 
-def _row(article: Article, page: Page, matches: list[Match], dup: Duplicate | None,
-         now: str) -> dict[str, object]:
+def _row(
+    article: Article, page: Page, matches: list[Match], dup: Duplicate | None, now: str
+) -> dict[str, object]:
     return {
-        "url": canonical_url(page.final_url), "url_key": url_key(page.final_url),
-        "final_url": page.final_url, "source": page.source, "lang": article.lang,
-        "title": article.title, "text": article.text, "author": article.author,
-        "site": article.site, "published": article.published,
-        "date_source": article.date_source, "fetched_at": now, "updated_at": now,
+        "url": canonical_url(page.final_url),
+        "url_key": url_key(page.final_url),
+        "final_url": page.final_url,
+        "source": page.source,
+        "lang": article.lang,
+        "title": article.title,
+        "text": article.text,
+        "author": article.author,
+        "site": article.site,
+        "published": article.published,
+        "date_source": article.date_source,
+        "fetched_at": now,
+        "updated_at": now,
         "content_hash": content_hash(article.text),
         "duplicate_of": dup.article_id if dup else None,
-        "overlap": dup.overlap if dup else None, "relevant": int(bool(matches)),
+        "overlap": dup.overlap if dup else None,
+        "relevant": int(bool(matches)),
         "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
-        "found_via": page.found_via, "feed_title": page.hints.feed_title,
+        "found_via": page.found_via,
+        "feed_title": page.hints.feed_title,
     }
 
 
@@ -137,10 +183,13 @@ def _alertable(article: Article, options: ProcessOptions) -> bool:
     return published >= datetime.now(UTC).date() - timedelta(days=options.max_age_days)
 
 
-def _queue_alerts(db: sqlite_utils.Database, article_id: int, matches: list[Match],
-                  now: str) -> int:
+def _queue_alerts(
+    db: sqlite_utils.Database, article_id: int, matches: list[Match], now: str
+) -> int:
     for m in matches:
         db.execute(
             "INSERT OR IGNORE INTO alerts (article_id, topic, created_at, status, attempts)"
-            " VALUES (?, ?, ?, 'pending', 0)", [article_id, m.topic, now])
+            " VALUES (?, ?, ?, 'pending', 0)",
+            [article_id, m.topic, now],
+        )
     return len(matches)

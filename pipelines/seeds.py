@@ -16,7 +16,7 @@ import sqlite_utils
 
 from pipelines.dedup import content_hash, index_document
 from pipelines.models import Article
-from pipelines.store import table, transaction, utcnow
+from pipelines.store import insert_row, transaction, utcnow
 from pipelines.topics import Topic, match_topics
 
 
@@ -39,13 +39,25 @@ def import_seeds(db: sqlite_utils.Database, topics: Sequence[Topic]) -> int:
         matches = match_topics(article, topics)
         now = utcnow()
         with transaction(db):
-            row_id = table(db, "articles").insert({
-                "url": url, "url_key": url, "final_url": url, "source": "seed",
-                "lang": article.lang, "title": article.title, "text": text,
-                "fetched_at": now, "updated_at": now, "content_hash": content_hash(text),
-                "relevant": int(bool(matches)), "found_via": "seed",
-                "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
-            }).last_pk
-            index_document(db, int(row_id), text)
+            row_id = insert_row(
+                db,
+                "articles",
+                {
+                    "url": url,
+                    "url_key": url,
+                    "final_url": url,
+                    "source": "seed",
+                    "lang": article.lang,
+                    "title": article.title,
+                    "text": text,
+                    "fetched_at": now,
+                    "updated_at": now,
+                    "content_hash": content_hash(text),
+                    "relevant": int(bool(matches)),
+                    "found_via": "seed",
+                    "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
+                },
+            )
+            index_document(db, row_id, text)
         added += 1
     return added

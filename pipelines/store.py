@@ -45,42 +45,101 @@ def table(db: sqlite_utils.Database, name: str) -> Table:
 
 @migration
 def m001_core_tables(db: sqlite_utils.Database) -> None:
-    table(db, "articles").create({
-        "id": int, "url": str, "url_key": str, "final_url": str, "source": str, "lang": str,
-        "title": str, "text": str, "author": str, "site": str, "published": str,
-        "date_source": str, "fetched_at": str, "updated_at": str, "content_hash": str,
-        "duplicate_of": int, "overlap": float, "relevant": int, "topics": str,
-        "found_via": str, "feed_title": str,
-    }, pk="id", not_null={"url", "url_key", "source", "text", "fetched_at"},
+    table(db, "articles").create(
+        {
+            "id": int,
+            "url": str,
+            "url_key": str,
+            "final_url": str,
+            "source": str,
+            "lang": str,
+            "title": str,
+            "text": str,
+            "author": str,
+            "site": str,
+            "published": str,
+            "date_source": str,
+            "fetched_at": str,
+            "updated_at": str,
+            "content_hash": str,
+            "duplicate_of": int,
+            "overlap": float,
+            "relevant": int,
+            "topics": str,
+            "found_via": str,
+            "feed_title": str,
+        },
+        pk="id",
+        not_null={"url", "url_key", "source", "text", "fetched_at"},
         defaults={"relevant": 0, "topics": "[]"},
-        foreign_keys=[("duplicate_of", "articles", "id")], if_not_exists=True)
+        foreign_keys=[("duplicate_of", "articles", "id")],
+        if_not_exists=True,
+    )
     table(db, "articles").create_index(["url_key"], unique=True, if_not_exists=True)
     table(db, "articles").create_index(["content_hash"], if_not_exists=True)
     table(db, "articles").create_index(["source", "fetched_at"], if_not_exists=True)
-    table(db, "alerts").create({
-        "id": int, "article_id": int, "topic": str, "created_at": str, "status": str,
-        "attempts": int, "sent_at": str, "last_error": str, "recipients": str,
-        "message_id": str,
-    }, pk="id", not_null={"article_id", "topic", "created_at", "status"},
+    table(db, "alerts").create(
+        {
+            "id": int,
+            "article_id": int,
+            "topic": str,
+            "created_at": str,
+            "status": str,
+            "attempts": int,
+            "sent_at": str,
+            "last_error": str,
+            "recipients": str,
+            "message_id": str,
+        },
+        pk="id",
+        not_null={"article_id", "topic", "created_at", "status"},
         defaults={"status": "pending", "attempts": 0},
-        foreign_keys=[("article_id", "articles", "id")], if_not_exists=True)
+        foreign_keys=[("article_id", "articles", "id")],
+        if_not_exists=True,
+    )
     table(db, "alerts").create_index(["article_id", "topic"], unique=True, if_not_exists=True)
     table(db, "alerts").create_index(["status"], if_not_exists=True)
-    table(db, "runs").create({
-        "id": int, "started_at": str, "finished_at": str, "status": str, "exit_code": int,
-        "fetched": int, "new": int, "duplicates": int, "relevant": int, "errors": int,
-        "alerts_sent": int, "sources": str,
-    }, pk="id", not_null={"started_at", "status"}, if_not_exists=True)
+    table(db, "runs").create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "exit_code": int,
+            "fetched": int,
+            "new": int,
+            "duplicates": int,
+            "relevant": int,
+            "errors": int,
+            "alerts_sent": int,
+            "sources": str,
+        },
+        pk="id",
+        not_null={"started_at", "status"},
+        if_not_exists=True,
+    )
 
 
 @migration
 def m002_seen_urls_and_shingles(db: sqlite_utils.Database) -> None:
     # Pages fetched that are not articles (section pages linked as articles, contact pages,
     # 404s) are remembered too: otherwise every pass would fetch them again.
-    table(db, "seen_urls").create({
-        "url_key": str, "url": str, "source": str, "status": str, "http_status": int,
-        "first_seen": str, "last_seen": str, "article_id": int, "fails": int,
-    }, pk="url_key", defaults={"fails": 0}, if_not_exists=True)
+    table(db, "seen_urls").create(
+        {
+            "url_key": str,
+            "url": str,
+            "source": str,
+            "status": str,
+            "http_status": int,
+            "first_seen": str,
+            "last_seen": str,
+            "article_id": int,
+            "fails": int,
+        },
+        pk="url_key",
+        defaults={"fails": 0},
+        if_not_exists=True,
+    )
     # The near-duplicate index: sampled word-shingle hashes of every original document.
     # WITHOUT ROWID keeps (hash, article_id) clustered, so a lookup is an index range scan.
     db.execute(
@@ -115,8 +174,7 @@ def open_db(path: Path) -> sqlite_utils.Database:
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations not yet applied; returns their names."""
-    table(db, "_migrations").create({"name": str, "applied_at": str}, pk="name",
-                                    if_not_exists=True)
+    table(db, "_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
     done = {r["name"] for r in table(db, "_migrations").rows}
     applied = []
     for name, fn in MIGRATIONS:
@@ -155,15 +213,26 @@ def known_url_keys(db: sqlite_utils.Database) -> set[str]:
     """URL keys not to fetch: articles, remembered non-articles, and gone pages not yet due."""
     keys = {r[0] for r in db.execute("SELECT url_key FROM articles")}
     retry_before = (datetime.now(UTC) - GONE_RETRY_AFTER).replace(microsecond=0).isoformat()
-    keys |= {r[0] for r in db.execute(
-        "SELECT url_key FROM seen_urls WHERE status != 'gone' OR fails >= ? OR last_seen > ?",
-        [GONE_MAX_FAILS, retry_before])}
+    keys |= {
+        r[0]
+        for r in db.execute(
+            "SELECT url_key FROM seen_urls WHERE status != 'gone' OR fails >= ? OR last_seen > ?",
+            [GONE_MAX_FAILS, retry_before],
+        )
+    }
     return keys
 
 
-def remember_url(db: sqlite_utils.Database, *, url_key: str, url: str, source: str,
-                 status: str, http_status: int | None = None,
-                 article_id: int | None = None) -> None:
+def remember_url(
+    db: sqlite_utils.Database,
+    *,
+    url_key: str,
+    url: str,
+    source: str,
+    status: str,
+    http_status: int | None = None,
+    article_id: int | None = None,
+) -> None:
     now = utcnow()
     db.execute(
         "INSERT INTO seen_urls (url_key, url, source, status, http_status, first_seen,"
@@ -172,6 +241,12 @@ def remember_url(db: sqlite_utils.Database, *, url_key: str, url: str, source: s
         " fails=CASE WHEN excluded.status = 'gone' THEN seen_urls.fails + 1 ELSE 0 END,"
         " http_status=excluded.http_status, last_seen=excluded.last_seen,"
         " article_id=coalesce(excluded.article_id, seen_urls.article_id)",
-        [url_key, url, source, status, http_status, now, now, article_id,
-         int(status == "gone")],
+        [url_key, url, source, status, http_status, now, now, article_id, int(status == "gone")],
     )
+
+
+def insert_row(db: sqlite_utils.Database, name: str, row: dict[str, object]) -> int:
+    """Insert one row and return its integer primary key."""
+    pk = table(db, name).insert(row).last_pk
+    assert isinstance(pk, int)
+    return pk

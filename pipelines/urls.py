@@ -32,10 +32,14 @@ def canonical_url(url: str) -> str:
     path = parts.path
     for pattern, replacement in _AMP_PATH:
         path = pattern.sub(replacement, path)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in _AMP_PARAMS]
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path or "/",
-                       urlencode(sorted(query)), ""))
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _AMP_PARAMS
+    ]
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), path or "/", urlencode(sorted(query)), "")
+    )
 
 
 def url_key(url: str) -> str:

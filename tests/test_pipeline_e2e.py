@@ -38,8 +38,11 @@ def query(config: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.
 
 def article_requests(servers: SiteServers, site: str) -> list[str]:
     paths = {a["path"] for a in MANIFEST[site]["articles"]}
-    return [r.target for r in servers.requests(site) if r.target.split("?")[0] in paths
-            or r.target in paths]
+    return [
+        r.target
+        for r in servers.requests(site)
+        if r.target.split("?")[0] in paths or r.target in paths
+    ]
 
 
 def test_first_pass_stores_the_right_rows(config_path: Path, servers: SiteServers) -> None:
@@ -65,13 +68,22 @@ def test_first_pass_stores_the_right_rows(config_path: Path, servers: SiteServer
     assert len(rows) == stored + 5
 
 
-def test_copies_raise_no_alert_and_new_relevant_items_one_each(config_path: Path,
-                                                               servers: SiteServers) -> None:
+def test_copies_raise_no_alert_and_new_relevant_items_one_each(
+    config_path: Path, servers: SiteServers
+) -> None:
     assert run_newswatch("run", config=config_path).code == 0
-    alerted = [r["url"] for r in query(config_path, "SELECT articles.url FROM alerts JOIN"
-                                                    " articles ON articles.id = article_id")]
-    expected = [servers[s] + a["path"] for s in DEMO_SITES for a in articles_of(s)
-                if a["relevant"] and not a["copy_of_seed"]]
+    alerted = [
+        r["url"]
+        for r in query(
+            config_path, "SELECT articles.url FROM alerts JOIN articles ON articles.id = article_id"
+        )
+    ]
+    expected = [
+        servers[s] + a["path"]
+        for s in DEMO_SITES
+        for a in articles_of(s)
+        if a["relevant"] and not a["copy_of_seed"]
+    ]
     assert sorted(alerted) == sorted(expected)
     box = mailbox.Maildir(config_path.parent / "maildir", create=False)
     assert len(box) == len(expected)
@@ -79,8 +91,9 @@ def test_copies_raise_no_alert_and_new_relevant_items_one_each(config_path: Path
     assert statuses == {"sent"}
 
 
-def test_second_pass_fetches_no_article_and_alerts_nothing(config_path: Path,
-                                                           servers: SiteServers) -> None:
+def test_second_pass_fetches_no_article_and_alerts_nothing(
+    config_path: Path, servers: SiteServers
+) -> None:
     assert run_newswatch("run", config=config_path).code == 0
     before = query(config_path, "SELECT count(*) FROM alerts")[0][0]
     servers.clear_requests()
@@ -125,15 +138,18 @@ NEW_PATH = "/drones-rabat-tel-aviv-contrat-maintenance,104700.html"
 def add_article_to_bladi(site_root: Path) -> None:
     (site_root / "bladi" / NEW_PATH.lstrip("/")).write_text(NEW_ARTICLE, encoding="utf-8")
     feed = site_root / "bladi" / "spip.php@page=backend"
-    item = ("<item><title>Drones : Rabat et Tel-Aviv signent un contrat de maintenance</title>"
-            f"<link>{{{{base}}}}{NEW_PATH}?utm_source=rss</link>"
-            "<pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>")
+    item = (
+        "<item><title>Drones : Rabat et Tel-Aviv signent un contrat de maintenance</title>"
+        f"<link>{{{{base}}}}{NEW_PATH}?utm_source=rss</link>"
+        "<pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>"
+    )
     text = feed.read_text(encoding="utf-8")
     feed.write_text(text.replace("<item", item + "<item", 1), encoding="utf-8")
 
 
-def test_a_new_relevant_article_raises_exactly_one_alert(config_path: Path, site_root: Path,
-                                                         servers: SiteServers) -> None:
+def test_a_new_relevant_article_raises_exactly_one_alert(
+    config_path: Path, site_root: Path, servers: SiteServers
+) -> None:
     assert run_newswatch("run", config=config_path).code == 0
     add_article_to_bladi(site_root)
     servers.clear_requests()
@@ -141,22 +157,29 @@ def test_a_new_relevant_article_raises_exactly_one_alert(config_path: Path, site
     assert article_requests(servers, "bladi") == []  # the new page is not in the MANIFEST
     new = [r for r in servers.requests("bladi") if r.target.startswith(NEW_PATH)]
     assert [r.target for r in new] == [NEW_PATH]  # fetched once, tracking parameters gone
-    rows = query(config_path, "SELECT alerts.status FROM alerts JOIN articles ON"
-                              " articles.id = article_id WHERE articles.url = ?",
-                 (servers["bladi"] + NEW_PATH,))
+    rows = query(
+        config_path,
+        "SELECT alerts.status FROM alerts JOIN articles ON"
+        " articles.id = article_id WHERE articles.url = ?",
+        (servers["bladi"] + NEW_PATH,),
+    )
     assert [r["status"] for r in rows] == ["sent"]
     total = query(config_path, "SELECT count(*) FROM alerts")[0][0]
     assert run_newswatch("run", config=config_path).code == 0
     assert query(config_path, "SELECT count(*) FROM alerts")[0][0] == total
 
 
-def test_alerts_are_delivered_over_smtp(config_path: Path, servers: SiteServers,
-                                        smtp_server: SmtpServer) -> None:
-    result = run_newswatch("run", config=config_path,
-                           env={"NEWSWATCH_SMTP_URL": smtp_server.url})
+def test_alerts_are_delivered_over_smtp(
+    config_path: Path, servers: SiteServers, smtp_server: SmtpServer
+) -> None:
+    result = run_newswatch("run", config=config_path, env={"NEWSWATCH_SMTP_URL": smtp_server.url})
     assert result.code == 0, result.err
-    expected = [a["title"] for s in DEMO_SITES for a in articles_of(s)
-                if a["relevant"] and not a["copy_of_seed"]]
+    expected = [
+        a["title"]
+        for s in DEMO_SITES
+        for a in articles_of(s)
+        if a["relevant"] and not a["copy_of_seed"]
+    ]
     mails = [m.message() for m in smtp_server.received]
     assert len(mails) == len(expected)
     assert all(m.rcpt_tos == ("analyst@example.org",) for m in smtp_server.received)
@@ -166,8 +189,7 @@ def test_alerts_are_delivered_over_smtp(config_path: Path, servers: SiteServers,
     assert not (config_path.parent / "maildir").exists()
 
 
-def test_a_source_that_is_down_fails_the_pass(config_path: Path,
-                                               servers: SiteServers) -> None:
+def test_a_source_that_is_down_fails_the_pass(config_path: Path, servers: SiteServers) -> None:
     servers.take_down("bladna")
     result = run_newswatch("run", config=config_path)
     assert result.code == 1
@@ -182,6 +204,11 @@ def test_scrapy_finds_the_spider() -> None:
     import sys
 
     root = Path(__file__).parent.parent
-    out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=root, text=True,
-                         capture_output=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"],
+        cwd=root,
+        text=True,
+        capture_output=True,
+        check=True,
+    )
     assert out.stdout.split() == ["news"]

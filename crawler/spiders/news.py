@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -35,6 +36,10 @@ MAX_SITEMAP_DEPTH = 3  # index -> index -> urlset is as deep as real sites go
 
 class NewsSpider(scrapy.Spider):
     name = "news"
+    source: SourceConfig
+    store_path: Path
+    max_pages: int
+    pattern: re.Pattern[str] | None  # None: no article_pattern, use the URL-shape heuristic
 
     def __init__(self, source: str | SourceConfig | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -52,8 +57,8 @@ class NewsSpider(scrapy.Spider):
         spider.source, config = load_source(crawler.settings, spider.source_arg)
         spider.store_path = config.store_path
         spider.max_pages = config.crawl.max_pages_per_source
-        spider.pattern = re.compile(spider.source.article_pattern or r"$^")
-        spider.has_pattern = spider.source.article_pattern is not None
+        pattern = spider.source.article_pattern
+        spider.pattern = re.compile(pattern) if pattern is not None else None
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -79,8 +84,11 @@ class NewsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("newswatch/discovery/ok")
         for e in entries:
-            req = self._article(response.urljoin(e.url), "feed",
-                                {"feed_title": e.title, "feed_published": e.published})
+            req = self._article(
+                response.urljoin(e.url),
+                "feed",
+                {"feed_title": e.title, "feed_published": e.published},
+            )
             if req:
                 yield req
 
@@ -100,12 +108,16 @@ class NewsSpider(scrapy.Spider):
                 if depth < MAX_SITEMAP_DEPTH:
                     yield self._discovery(e.url, "sitemap", self.parse_sitemap, depth + 1)
                 continue
-            if self.has_pattern and not self.pattern.search(e.url):
+            if self.pattern is not None and not self.pattern.search(e.url):
                 continue
-            req = self._article(e.url, "sitemap", {
-                "feed_title": e.news_title,
-                "feed_published": e.news_published or e.lastmod,
-            })
+            req = self._article(
+                e.url,
+                "sitemap",
+                {
+                    "feed_title": e.news_title,
+                    "feed_published": e.news_published or e.lastmod,
+                },
+            )
             if req:
                 yield req
 
@@ -115,7 +127,7 @@ class NewsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("newswatch/discovery/ok")
         depth = response.meta.get("nw_depth", 0)
-        links = list(article_links(response, self.pattern if self.has_pattern else None))
+        links = list(article_links(response, self.pattern))
         for url in links:
             req = self._article(url, "section", {})
             if req:
@@ -133,16 +145,21 @@ class NewsSpider(scrapy.Spider):
     # -- articles ----------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         self.crawler.stats.inc_value("newswatch/articles/fetched")
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or ("html" not in ctype and ctype):
             self.crawler.stats.inc_value("newswatch/articles/not_html")
-            self.logger.warning("%s: not an HTML page (%s), skipped", response.url,
-                                ctype or "no Content-Type")
+            self.logger.warning(
+                "%s: not an HTML page (%s), skipped", response.url, ctype or "no Content-Type"
+            )
             return
         yield PageItem(
-            url=response.meta["nw_url"], final_url=response.url, body=response.body,
-            source=self.source.name, found_via=response.meta["nw_via"],
-            encoding=response.encoding, status=response.status,
+            url=response.meta["nw_url"],
+            final_url=response.url,
+            body=response.body,
+            source=self.source.name,
+            found_via=response.meta["nw_via"],
+            encoding=response.encoding,
+            status=response.status,
             hints={**response.meta["nw_hints"], "lang": self.source.lang},
         )
 
@@ -153,23 +170,38 @@ class NewsSpider(scrapy.Spider):
         self.logger.warning("%s: article not fetched: %s", request.url, kind)
         if kind in ("http_404", "http_410"):
             # Remembered (see pipelines.store.GONE_*), so the next pass does not ask again.
-            yield PageItem(url=request.meta["nw_url"], final_url=request.url, body=b"",
-                           source=self.source.name, found_via=request.meta["nw_via"],
-                           status=int(kind[5:]))
+            yield PageItem(
+                url=request.meta["nw_url"],
+                final_url=request.url,
+                body=b"",
+                source=self.source.name,
+                found_via=request.meta["nw_via"],
+                status=int(kind[5:]),
+            )
 
     def discovery_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         kind = error_kind(failure)
         self.crawler.stats.inc_value("newswatch/discovery/failed")
         self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
-        self.logger.error("%s: %s %s could not be read: %s", self.source.name,
-                          request.meta.get("nw_via", "page"), request.url, kind)
+        self.logger.error(
+            "%s: %s %s could not be read: %s",
+            self.source.name,
+            request.meta.get("nw_via", "page"),
+            request.url,
+            kind,
+        )
 
     # -- helpers -----------------------------------------------------------------------
     def _discovery(self, url: str, via: str, callback: Any, depth: int = 0) -> Request:
         self.crawler.stats.inc_value("newswatch/discovery/requested")
-        return Request(url, callback=callback, errback=self.discovery_failed,
-                       meta={"nw_via": via, "nw_depth": depth}, dont_filter=depth == 0)
+        return Request(
+            url,
+            callback=callback,
+            errback=self.discovery_failed,
+            meta={"nw_via": via, "nw_depth": depth},
+            dont_filter=depth == 0,
+        )
 
     def _discovery_failed(self, response: Response, kind: str, message: str) -> Iterator[Any]:
         self.crawler.stats.inc_value("newswatch/discovery/failed")
@@ -191,5 +223,9 @@ class NewsSpider(scrapy.Spider):
         self.known.add(key)
         self.queued += 1
         clean = canonical_url(url)
-        return Request(clean, callback=self.parse_article, errback=self.article_failed,
-                       meta={"nw_url": clean, "nw_via": via, "nw_hints": hints})
+        return Request(
+            clean,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={"nw_url": clean, "nw_via": via, "nw_hints": hints},
+        )
