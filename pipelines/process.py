@@ -44,32 +44,37 @@ def process_page(db: sqlite_utils.Database, page: Page, options: ProcessOptions)
     keys = {url_key(page.url), url_key(page.final_url)}
     if page.status in (404, 410):
         with transaction(db):
-            remember_url(
-                db,
-                url_key=url_key(page.url),
-                url=canonical_url(page.url),
-                source=page.source,
-                status="gone",
-                http_status=page.status,
-            )
+            _remember(db, page, {url_key(page.url)}, "gone")
         return Outcome("gone")
     stored = _stored_article(db, keys)
     article = extract_article(page.body, page.final_url, hints=page.hints, encoding=page.encoding)
     if article is None:
         with transaction(db):
-            for key in keys:
-                remember_url(
-                    db,
-                    url_key=key,
-                    url=canonical_url(page.final_url),
-                    source=page.source,
-                    status="not_article",
-                    http_status=page.status,
-                )
+            _remember(db, page, keys, "not_article")
         return Outcome("not_article")
     if stored is not None:
         return _update(db, stored, article, page, options)
     return _insert(db, article, page, options, keys)
+
+
+def _remember(
+    db: sqlite_utils.Database,
+    page: Page,
+    keys: set[str],
+    status: str,
+    article_id: int | None = None,
+) -> None:
+    """Every URL the page is known by, so that none of them is fetched again."""
+    for key in keys:
+        remember_url(
+            db,
+            url_key=key,
+            url=canonical_url(page.final_url),
+            source=page.source,
+            status=status,
+            http_status=page.status,
+            article_id=article_id,
+        )
 
 
 def _stored_article(db: sqlite_utils.Database, keys: set[str]) -> int | None:
@@ -91,16 +96,7 @@ def _insert(
         article_id = insert_row(db, "articles", _row(article, page, matches, dup, now))
         if dup is None:
             index_document(db, article_id, article.text)
-        for key in keys:
-            remember_url(
-                db,
-                url_key=key,
-                url=canonical_url(page.final_url),
-                source=page.source,
-                status="article",
-                http_status=page.status,
-                article_id=article_id,
-            )
+        _remember(db, page, keys, "article", article_id)
         alerts = 0
         if dup is None and _alertable(article, options):
             alerts = _queue_alerts(db, article_id, matches, now)
