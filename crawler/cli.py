@@ -2,7 +2,8 @@
 
 Exit codes: 0 the command did its work; 1 a source failed as a whole (``run``); 2 a
 configuration or usage error; 3 alerts could not be delivered (they stay queued and the
-next pass retries); 4 the database could not be opened or written.
+next pass retries); 4 the database could not be opened or written; 5 another pass is
+running on the same database.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import click
 from pipelines import __version__
 from pipelines.config import Config, load_config, resolve_config_path
 from pipelines.errors import ConfigError, NewswatchError
+from pipelines.lock import PassRunning, pass_lock
 from pipelines.store import StoreError, open_db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +41,9 @@ def fail_cleanly(fn: F) -> F:
         except StoreError as exc:
             click.echo(f"newswatch: database error: {exc}", err=True)
             sys.exit(4)
+        except PassRunning as exc:
+            click.echo(f"newswatch: {exc}", err=True)
+            sys.exit(5)
         except NewswatchError as exc:
             click.echo(f"newswatch: error: {exc}", err=True)
             sys.exit(1)
@@ -132,12 +137,11 @@ def run(state: State, only: tuple[str, ...], baseline: bool, no_send: bool) -> N
 
     config = state.config
     sources = [config.source(n) for n in only] if only else None
-    report = run_pass(config, sources=sources, baseline=baseline, verbose=state.verbose)
-    print_pass(report)
-    code = report.exit_code
-    if not no_send:
-        sent = _send(config, dry_run=False)
-        if not code and not sent:
+    with pass_lock(config.store_path):
+        report = run_pass(config, sources=sources, baseline=baseline, verbose=state.verbose)
+        print_pass(report)
+        code = report.exit_code
+        if not no_send and not _send(config, dry_run=False) and not code:
             code = EXIT_DELIVERY
     sys.exit(code)
 
@@ -196,7 +200,9 @@ def alerts_send(state: State, dry_run: bool) -> None:
             newswatch alerts send
         newswatch alerts send --dry-run
     """
-    if not _send(state.config, dry_run=dry_run):
+    with pass_lock(state.config.store_path):
+        delivered = _send(state.config, dry_run=dry_run)
+    if not delivered:
         sys.exit(3)
 
 

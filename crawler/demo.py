@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mailbox
 import shutil
+import sys
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -73,13 +74,15 @@ def run_demo(output: Path) -> int:
     from crawler.runner import run_pass
     from pipelines.alerts import send_pending
     from pipelines.config import load_config
+    from pipelines.lock import pass_lock
+    from pipelines.mail import render_text
     from pipelines.store import open_db
     from pipelines.transport import MaildirTransport
 
     output = output.resolve()
     _reset(output)
-    with serve_sites(SITES_DIR, DEMO_SITES) as servers:
-        config_path = output / "newswatch.toml"
+    config_path = output / "newswatch.toml"
+    with pass_lock(output / "newswatch.db"), serve_sites(SITES_DIR, DEMO_SITES) as servers:
         config_path.write_text(
             DEMO_CONFIG.format(**{n: servers[n] for n in DEMO_SITES}), encoding="utf-8"
         )
@@ -87,21 +90,30 @@ def run_demo(output: Path) -> int:
         for name in DEMO_SITES:
             click.echo(f"serving sample site {name:<7} at {servers[name]}")
         report = run_pass(config)
-    print_pass(report)
-    assert config.alerts.maildir is not None
-    db = open_db(config.store_path)
-    try:
-        sent = send_pending(
-            db, MaildirTransport(config.alerts.maildir), config.topics, config.alerts
-        )
-        _describe(db, config.alerts.maildir, sent.sent)
-    finally:
-        db.close()
+        print_pass(report)
+        assert config.alerts.maildir is not None
+        db = open_db(config.store_path)
+        try:
+            sent = send_pending(
+                db, MaildirTransport(config.alerts.maildir), config.topics, config.alerts
+            )
+            _describe(db, config.alerts.maildir, sent.sent)
+        finally:
+            db.close()
+    if sent.messages:
+        click.echo("\nThe first alert email, as text:\n")
+        click.echo(render_text(sent.messages[0]))
     click.echo(
-        f"\nconfig: {config_path}\ndatabase: {config.store_path}"
-        f"\ntry: newswatch --config {config_path} alerts list"
+        f"config: {config_path}\ndatabase: {config.store_path}\n"
+        f"try: {_program()} --config {config_path} alerts list"
     )
     return report.exit_code
+
+
+def _program() -> str:
+    """How the user called us, so the suggested command works when pasted."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    return argv0 if Path(argv0).name == "newswatch" else "newswatch"
 
 
 def _reset(output: Path) -> None:

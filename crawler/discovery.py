@@ -34,20 +34,25 @@ def article_links(response: TextResponse, pattern: re.Pattern[str] | None) -> It
         yield link.url
 
 
-def next_page_links(response: TextResponse) -> list[str]:
+def next_page_links(response: TextResponse, page_number: int = 1) -> list[str]:
+    """Links to the next page: ``rel="next"``, a "next" label, or the next page's number.
+
+    ``page_number`` is the number of this page (1 for the start page): numbered pagination
+    ("1 2 3 ... »") then leads on through the link whose text is ``page_number + 1``.
+    """
     rel = response.css('link[rel~="next"]::attr(href), a[rel~="next"]::attr(href)').getall()
-    labelled = [
-        a.attrib["href"]
-        for a in response.css("a[href]")
-        if _NEXT_LABELS.match(" ".join(" ".join(a.css("::text").getall()).split()))
-        or _NEXT_LABELS.match(" ".join(a.css("::text").getall()).strip(" \t\n»›"))
-    ]
+    following = str(page_number + 1)
+    labelled = []
+    for a in response.css("a[href]"):
+        label = " ".join(" ".join(a.css("::text").getall()).split())
+        named = bool(_NEXT_LABELS.match(label) or _NEXT_LABELS.match(label.strip(" »›")))
+        numbered = label == following and following in a.attrib["href"]
+        if named or numbered:
+            labelled.append(a.attrib["href"])
     urls = [response.urljoin(h) for h in rel + labelled]
-    seen: list[str] = []
-    for url in urls:
-        if url not in seen and url != response.url and same_site(url, response.url):
-            seen.append(url)
-    return seen
+    return [
+        url for url in dict.fromkeys(urls) if url != response.url and same_site(url, response.url)
+    ]
 
 
 def feed_links(response: TextResponse) -> list[str]:

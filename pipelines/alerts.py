@@ -34,6 +34,10 @@ INTERRUPTED = (
 )
 
 
+class _Taken(Exception):
+    """The alerts of a message are no longer pending: someone else is sending them."""
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -123,7 +127,10 @@ def send_pending(
         report.messages.append(msg)
         if transport is None:
             continue
-        _deliver(db, transport, msg, ids, to, report)
+        try:
+            _deliver(db, transport, msg, ids, to, report)
+        except _Taken:
+            report.messages.pop()
     return report
 
 
@@ -137,11 +144,13 @@ def _deliver(
 ) -> None:
     marks = ",".join("?" * len(ids))
     with transaction(db):
-        db.execute(
+        claimed = db.execute(
             f"UPDATE alerts SET status = 'sending', attempts = attempts + 1,"
-            f" recipients = ?, message_id = ? WHERE id IN ({marks})",
+            f" recipients = ?, message_id = ? WHERE id IN ({marks}) AND status = 'pending'",
             [json.dumps(to), msg["Message-ID"], *ids],
-        )
+        ).rowcount
+        if claimed != len(ids):  # another sender took some of them: leave all to it
+            raise _Taken()
     try:
         transport.send(msg)
     except RecipientsRefused as exc:

@@ -49,7 +49,7 @@ class SourceConfig:
     sitemaps: tuple[str, ...] = ()
     start_urls: tuple[str, ...] = ()
     article_pattern: str | None = None
-    follow_depth: int = 1
+    follow_depth: int = 2  # pagination pages followed beyond each start page
     enabled: bool = True
     allowed_domains: tuple[str, ...] = ()
 
@@ -274,7 +274,7 @@ def _source(t: Any, where: str, key: str) -> SourceConfig:
             re.compile(pattern)
         except re.error as exc:
             raise ConfigError(where, f"{key}.article_pattern", f"bad regex: {exc}") from None
-    depth = _get(t, "follow_depth", int, where, f"{key}.follow_depth", 1)
+    depth = _get(t, "follow_depth", int, where, f"{key}.follow_depth", SourceConfig.follow_depth)
     if not 0 <= depth <= 50:
         raise ConfigError(where, f"{key}.follow_depth", "must be between 0 and 50")
     lang = _get(t, "lang", str, where, f"{key}.lang", None)

@@ -70,6 +70,14 @@ TEASER_LABELS = frozenset(
     }
 )  # fmt: skip
 
+# Reading-time badges of WordPress themes and plugins ("Reading Time: 3 minutes",
+# "(3 minutes read)", "Temps de lecture : 2 min", "Leestijd: 4 minuten"): a line of its own.
+_READING_TIME = re.compile(
+    r"^\(?\s*(reading time|read time|temps de lecture|leestijd)\s*:?\s*\d+\s*\w*\s*\)?$"
+    r"|^\(?\s*\d+\s*(minutes?|mins?|min)\.?\s*(read|de lecture|leestijd|lezen)\s*\)?$",
+    re.IGNORECASE,
+)
+
 # Characters of scripts written without spaces: two of them weigh about one word.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -265,9 +273,13 @@ def as_document(result: Document | dict[str, Any] | None) -> Document | None:
 
 
 def clean_lines(text: str) -> list[str]:
-    """Non-empty, stripped lines, without the headings of "read also" boxes."""
+    """Non-empty, stripped lines, without "read also" headings and reading-time badges."""
     lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and line.rstrip(" :").lower() not in TEASER_LABELS]
+    return [
+        line
+        for line in lines
+        if line and line.rstrip(" :").lower() not in TEASER_LABELS and not _READING_TIME.match(line)
+    ]
 
 
 def count_words(text: str) -> int:

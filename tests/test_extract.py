@@ -611,3 +611,13 @@ def test_runs_in_a_process_pool() -> None:
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         article = pool.submit(extract_article, html, "https://example.org/p").result()
     assert article == extract_article(html, "https://example.org/p")
+
+
+def test_reading_time_badges_are_not_article_text() -> None:
+    from pipelines.extract import clean_lines
+
+    lines = clean_lines(
+        "Reading Time: 1 minute\n (3 minutes read) \nTemps de lecture : 2 min\n"
+        "Leestijd: 4 minuten\n5 min read\nReading time matters for 3 minutes of your day."
+    )
+    assert lines == ["Reading time matters for 3 minutes of your day."]

@@ -139,7 +139,7 @@ class NewsSpider(scrapy.Spider):
         # the section (links met earlier in this pass, e.g. in the feed, do not count).
         caught_up = bool(links) and all(url_key(u) in self.stored for u in links)
         if not caught_up and depth < self.source.follow_depth:
-            for url in next_page_links(response):
+            for url in next_page_links(response, page_number=depth + 1):
                 yield self._discovery(url, "section", self.parse_section, depth + 1)
 
     # -- articles ----------------------------------------------------------------------
@@ -147,7 +147,7 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newswatch/articles/fetched")
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or ("html" not in ctype and ctype):
-            self.crawler.stats.inc_value("newswatch/articles/not_html")
+            self.crawler.stats.inc_value("newswatch/errors/not_html")
             self.logger.warning(
                 "%s: not an HTML page (%s), skipped", response.url, ctype or "no Content-Type"
             )
