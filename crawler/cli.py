@@ -24,6 +24,7 @@ from pipelines.config import Config, load_config, resolve_config_path
 from pipelines.errors import ConfigError, NewswatchError
 from pipelines.lock import PassRunning, pass_lock
 from pipelines.store import StoreError, open_db
+from pipelines.transport import MaildirTransport, SmtpTransport, transport_from_env
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -137,11 +138,12 @@ def run(state: State, only: tuple[str, ...], baseline: bool, no_send: bool) -> N
 
     config = state.config
     sources = [config.source(n) for n in only] if only else None
+    transport = None if no_send else _transport(config)
     with pass_lock(config.store_path):
         report = run_pass(config, sources=sources, baseline=baseline, verbose=state.verbose)
         print_pass(report)
         code = report.exit_code
-        if not no_send and not _send(config, dry_run=False) and not code:
+        if transport and not _send(config, dry_run=False, transport=transport) and not code:
             code = EXIT_DELIVERY
     sys.exit(code)
 
@@ -225,17 +227,22 @@ def alerts_resend(state: State, alert_ids: tuple[int, ...]) -> None:
     click.echo(f"{n} alert(s) queued again")
 
 
-def _send(config: Config, *, dry_run: bool) -> bool:
+def _transport(config: Config) -> SmtpTransport | MaildirTransport:
+    """Where alerts go; checked before a pass starts, so a bad setting costs no crawl."""
+    if not config.alerts.to and not all(t.recipients for t in config.topics):
+        raise ConfigError(str(config.path), "alerts.to", "no recipients: alerts could not be sent")
+    return transport_from_env(os.environ, config.alerts.maildir, config_path=str(config.path))
+
+
+def _send(
+    config: Config, *, dry_run: bool, transport: SmtpTransport | MaildirTransport | None = None
+) -> bool:
     """Send (or print) pending alerts; False when some could not be delivered."""
     from pipelines.alerts import send_pending
     from pipelines.mail import render_text
-    from pipelines.transport import transport_from_env
 
-    transport = (
-        None
-        if dry_run
-        else transport_from_env(os.environ, config.alerts.maildir, config_path=str(config.path))
-    )
+    if not dry_run and transport is None:
+        transport = _transport(config)
     db = open_db(config.store_path)
     try:
         report = send_pending(db, transport, config.topics, config.alerts)
@@ -247,10 +254,10 @@ def _send(config: Config, *, dry_run: bool) -> bool:
             click.echo("-" * 72)
         click.echo(f"dry run: {len(report.messages)} message(s) not sent")
         return True
-    where = transport.describe() if transport else ""
+    assert transport is not None
     click.echo(
-        f"alerts: {report.sent} sent via {where}, {report.failed} failed, "
-        f"{report.pending} without recipients"
+        f"alerts: {report.sent} sent via {transport.describe()}, {report.failed} failed"
+        + (f", {report.pending} without recipients" if report.pending else "")
     )
     for err in dict.fromkeys(report.errors):
         click.echo(f"newswatch: alert delivery: {err}", err=True)

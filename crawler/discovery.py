@@ -23,7 +23,7 @@ _NEXT_LABELS = re.compile(
 )
 # Without an article_pattern, an article URL is a same-site link whose last segment is a
 # long slug (WordPress "/some-story-title/", SPIP "/some-title,1234.html") or carries an id.
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){3,}|\d{4,}", re.IGNORECASE)
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){3,}|\d{4,}|,\d+\.html?$", re.IGNORECASE)
 
 
 def article_links(response: TextResponse, pattern: re.Pattern[str] | None) -> Iterator[str]:

@@ -212,3 +212,54 @@ def test_scrapy_finds_the_spider() -> None:
         check=True,
     )
     assert out.stdout.split() == ["news"]
+
+
+def relevant_titles() -> list[str]:
+    return [
+        a["title"]
+        for s in DEMO_SITES
+        for a in articles_of(s)
+        if a["relevant"] and not a["copy_of_seed"]
+    ]
+
+
+def test_digest_mode_sends_one_email_with_every_item(
+    config_path: Path, servers: SiteServers
+) -> None:
+    text = config_path.read_text(encoding="utf-8").replace('mode = "each"', 'mode = "digest"')
+    config_path.write_text(text, encoding="utf-8")
+    assert run_newswatch("run", config=config_path).code == 0
+    box = mailbox.Maildir(config_path.parent / "maildir", create=False)
+    (message,) = box.values()
+    body = message.get_payload()[0].get_payload(decode=True).decode("utf-8")
+    for title in relevant_titles():
+        assert title in body
+
+
+def test_smtp_down_loses_nothing_and_the_next_pass_sends_once(
+    config_path: Path, servers: SiteServers, closed_port: int, smtp_server: SmtpServer
+) -> None:
+    down = run_newswatch(
+        "run", config=config_path, env={"NEWSWATCH_SMTP_URL": f"smtp://127.0.0.1:{closed_port}"}
+    )
+    assert down.code == 3
+    assert f"127.0.0.1:{closed_port}" in down.err
+    pending = query(config_path, "SELECT count(*) FROM alerts WHERE status = 'pending'")[0][0]
+    assert pending == len(relevant_titles())
+    up = run_newswatch("run", config=config_path, env={"NEWSWATCH_SMTP_URL": smtp_server.url})
+    assert up.code == 0, up.err
+    assert len(smtp_server.received) == len(relevant_titles())
+    again = run_newswatch(
+        "alerts", "send", config=config_path, env={"NEWSWATCH_SMTP_URL": smtp_server.url}
+    )
+    assert again.code == 0
+    assert len(smtp_server.received) == len(relevant_titles())
+
+
+def test_a_bad_smtp_url_stops_the_pass_before_any_request(
+    config_path: Path, servers: SiteServers
+) -> None:
+    result = run_newswatch("run", config=config_path, env={"NEWSWATCH_SMTP_URL": "smtp://"})
+    assert result.code == 2
+    assert "NEWSWATCH_SMTP_URL" in result.err
+    assert all(servers.requests(site) == [] for site in DEMO_SITES)
