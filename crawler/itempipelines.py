@@ -16,6 +16,7 @@ from crawler.items import PageItem
 from crawler.sources import config_from_settings
 from pipelines.models import Page, PageHints
 from pipelines.process import ProcessOptions, process_page
+from pipelines.seeds import import_seeds
 from pipelines.store import open_db, utcnow
 
 
@@ -36,7 +37,10 @@ class StorePipeline:
             baseline=crawler.settings.getbool("NEWSWATCH_BASELINE"),
         )
         assert crawler.stats is not None
-        return cls(open_db(config.store_path), options, crawler.stats)
+        db = open_db(config.store_path)
+        # Dedup needs the seed corpus in place, also for a bare `scrapy crawl` (idempotent).
+        import_seeds(db, config.topics)
+        return cls(db, options, crawler.stats)
 
     def close_spider(self) -> None:
         self.db.close()

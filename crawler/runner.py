@@ -18,7 +18,6 @@ from scrapy.settings import Settings
 
 from crawler.spiders.news import NewsSpider
 from pipelines.config import Config, SourceConfig
-from pipelines.seeds import import_seeds
 from pipelines.store import insert_row, open_db, table, utcnow
 
 log = logging.getLogger("newswatch")
@@ -130,7 +129,6 @@ def run_pass(
     """Crawl and process; alerts are queued, not sent (the caller sends them)."""
     chosen = list(sources if sources is not None else config.enabled_sources())
     db = open_db(config.store_path)
-    import_seeds(db, config.topics)
     _close_interrupted_runs(db)
     run_id = insert_row(db, "runs", {"started_at": utcnow(), "status": "running"})
     db.close()
