@@ -80,7 +80,7 @@ class NewsSpider(scrapy.Spider):
         try:
             entries = parse_feed(response.body, response.url)
         except FeedError as exc:
-            yield from self._discovery_failed(response, "parse", str(exc))
+            yield from self._discovery_failed("parse", str(exc))
             return
         self.crawler.stats.inc_value("newswatch/discovery/ok")
         for e in entries:
@@ -93,13 +93,10 @@ class NewsSpider(scrapy.Spider):
                 yield req
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
         try:
-            sitemap = parse_sitemap(body, response.url)
+            sitemap = parse_sitemap(self._sitemap_body(response), response.url)
         except SitemapError as exc:
-            yield from self._discovery_failed(response, "parse", str(exc))
+            yield from self._discovery_failed("parse", str(exc))
             return
         self.crawler.stats.inc_value("newswatch/discovery/ok")
         depth = response.meta.get("nw_depth", 0)
@@ -113,17 +110,15 @@ class NewsSpider(scrapy.Spider):
             req = self._article(
                 e.url,
                 "sitemap",
-                {
-                    "feed_title": e.news_title,
-                    "feed_published": e.news_published or e.lastmod,
-                },
+                # lastmod is when the page last changed, not when it was published.
+                {"feed_title": e.news_title, "feed_published": e.news_published},
             )
             if req:
                 yield req
 
     def parse_section(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, TextResponse):
-            yield from self._discovery_failed(response, "parse", "not an HTML page")
+            yield from self._discovery_failed("parse", f"{response.url}: not an HTML page")
             return
         self.crawler.stats.inc_value("newswatch/discovery/ok")
         depth = response.meta.get("nw_depth", 0)
@@ -193,6 +188,15 @@ class NewsSpider(scrapy.Spider):
         )
 
     # -- helpers -----------------------------------------------------------------------
+    def _sitemap_body(self, response: Response) -> bytes:
+        """The XML of a sitemap, gunzipped when it is served as a .gz file."""
+        if response.body[:2] != b"\x1f\x8b":
+            return response.body
+        try:
+            return gunzip(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        except Exception as exc:  # corrupt gzip, or larger than DOWNLOAD_MAXSIZE unpacked
+            raise SitemapError(f"{response.url}: not a sitemap: bad gzip data ({exc})") from None
+
     def _discovery(self, url: str, via: str, callback: Any, depth: int = 0) -> Request:
         self.crawler.stats.inc_value("newswatch/discovery/requested")
         return Request(
@@ -203,7 +207,7 @@ class NewsSpider(scrapy.Spider):
             dont_filter=depth == 0,
         )
 
-    def _discovery_failed(self, response: Response, kind: str, message: str) -> Iterator[Any]:
+    def _discovery_failed(self, kind: str, message: str) -> Iterator[Any]:
         self.crawler.stats.inc_value("newswatch/discovery/failed")
         self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
         self.logger.error("%s: %s", self.source.name, message)
@@ -214,10 +218,18 @@ class NewsSpider(scrapy.Spider):
         if not url.startswith(("http://", "https://")):
             return None
         key = url_key(url)
-        if key in self.known:
-            self.crawler.stats.inc_value("newswatch/articles/known")
+        if key in self.known:  # stored before this pass, or already queued in it
+            if key in self.stored:
+                self.crawler.stats.inc_value("newswatch/articles/known")
             return None
         if self.queued >= self.max_pages:
+            if not self.crawler.stats.get_value("newswatch/articles/over_limit"):
+                self.logger.warning(
+                    "%s: more than %d new article URLs in one pass; the rest waits for the"
+                    " next pass ([crawl] max_pages_per_source)",
+                    self.source.name,
+                    self.max_pages,
+                )
             self.crawler.stats.inc_value("newswatch/articles/over_limit")
             return None
         self.known.add(key)
