@@ -27,7 +27,9 @@ from w3lib.encoding import html_to_unicode
 from pipelines.metadata import (
     choose_lang,
     choose_published,
+    choose_title,
     declared_lang,
+    jsonld_headline,
     jsonld_published,
     latest_allowed,
     meta_published,
@@ -78,6 +80,15 @@ _READING_TIME = re.compile(
     re.IGNORECASE,
 )
 
+# An inline "read also" link written as a paragraph of the body: "Lire aussi : <headline>",
+# "À LIRE : ...", "Lees ook: ...", "Read more: ...". Only short lines: a real sentence may
+# begin with these words, a 30-word headline never does.
+_READ_ALSO_LINK = re.compile(
+    r"^(?:(?:à |a )?lire(?: aussi| également)?|voir aussi|lees (?:ook|meer)|zie ook"
+    r"|read (?:also|more)|see also|related|more)\s*:",
+    re.IGNORECASE,
+)
+
 # Characters of scripts written without spaces: two of them weigh about one word.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -125,6 +136,7 @@ def extract_article(
     if not is_article(lines, tree):
         return None
     text = "\n".join(lines)
+    site = document.sitename
     published, date_source = choose_published(
         [
             ("jsonld", jsonld_published(tree)),
@@ -136,12 +148,12 @@ def extract_article(
     )
     return Article(
         url=url,
-        title=document.title or hints.feed_title,
+        title=choose_title([jsonld_headline(tree), document.title, hints.feed_title], site),
         text=text,
         published=published,
         author=document.author,
         lang=choose_lang(declared_lang(tree), text, hints.lang),
-        site=document.sitename,
+        site=site,
         date_source=date_source,
     )
 
@@ -278,7 +290,10 @@ def clean_lines(text: str) -> list[str]:
     return [
         line
         for line in lines
-        if line and line.rstrip(" :").lower() not in TEASER_LABELS and not _READING_TIME.match(line)
+        if line
+        and line.rstrip(" :").lower() not in TEASER_LABELS
+        and not _READING_TIME.match(line)
+        and not (_READ_ALSO_LINK.match(line) and count_words(line) <= 30)
     ]
 
 

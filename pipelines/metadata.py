@@ -122,6 +122,15 @@ def choose_published(
 
 def jsonld_published(tree: HtmlElement) -> str | None:
     """`datePublished` of the first Article-like JSON-LD object (never `dateModified`)."""
+    return _jsonld_article_field(tree, "datePublished")
+
+
+def jsonld_headline(tree: HtmlElement) -> str | None:
+    """`headline` of the first Article-like JSON-LD object: the title without the site name."""
+    return _jsonld_article_field(tree, "headline")
+
+
+def _jsonld_article_field(tree: HtmlElement, name: str) -> str | None:
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
         try:
             data = json.loads(script.text or "", strict=False)
@@ -129,10 +138,32 @@ def jsonld_published(tree: HtmlElement) -> str | None:
             continue
         for node in _jsonld_nodes(data):
             if _is_article_type(node.get("@type")):
-                value = node.get("datePublished")
+                value = node.get(name)
                 if isinstance(value, str) and value.strip():
-                    return value
+                    return " ".join(value.split())
     return None
+
+
+def choose_title(candidates: list[str | None], site: str | None) -> str | None:
+    """The first title given, without a trailing " | Site name" that <title> tags carry."""
+    title = next((c.strip() for c in candidates if c and c.strip()), None)
+    if title is None or not site:
+        return title
+    for separator in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(separator)
+        if found and head.strip() and _same_name(tail, site):
+            return head.strip()
+    return title
+
+
+def _same_name(a: str, b: str) -> bool:
+    def fold(x: str) -> str:
+        return "".join(ch for ch in x.casefold() if ch.isalnum())
+
+    return bool(fold(a)) and fold(a) == fold(b)
+
+
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ")
 
 
 def _jsonld_nodes(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:

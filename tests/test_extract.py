@@ -621,3 +621,30 @@ def test_reading_time_badges_are_not_article_text() -> None:
         "Leestijd: 4 minuten\n5 min read\nReading time matters for 3 minutes of your day."
     )
     assert lines == ["Reading time matters for 3 minutes of your day."]
+
+
+def test_inline_read_also_links_are_not_article_text() -> None:
+    from pipelines.extract import clean_lines
+
+    lines = clean_lines(
+        "Lire aussi : Le Maroc achète des drones\nÀ LIRE : Un autre titre\n"
+        "Lees ook: Marokko koopt tanks\nRead more: Another story\n"
+        "Lire aussi les déclarations du ministre, qui a répondu : « nous verrons »"
+    )
+    assert lines == ["Lire aussi les déclarations du ministre, qui a répondu : « nous verrons »"]
+
+
+@pytest.mark.parametrize(
+    ("candidates", "site", "expected"),
+    [
+        (["Un titre | Le Courrier de Tel-Aviv"], "Le Courrier de Tel-Aviv", "Un titre"),
+        (["Een titel - NieuwsBlik"], "nieuwsblik", "Een titel"),
+        ([None, "", "Feed title"], "Site", "Feed title"),
+        (["Morocco | Israel: a deal"], "Defense Wire", "Morocco | Israel: a deal"),
+        (["Headline from JSON-LD", "Headline | Site"], "Site", "Headline from JSON-LD"),
+    ],
+)
+def test_titles_lose_the_site_name(candidates: list[str | None], site: str, expected: str) -> None:
+    from pipelines.metadata import choose_title
+
+    assert choose_title(candidates, site) == expected
