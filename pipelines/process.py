@@ -53,7 +53,7 @@ def process_page(db: sqlite_utils.Database, page: Page, options: ProcessOptions)
             _remember(db, page, keys, "not_article")
         return Outcome("not_article")
     if stored is not None:
-        return _update(db, stored, article, page, options)
+        return _update(db, stored, article, page, options, keys)
     return _insert(db, article, page, options, keys)
 
 
@@ -115,13 +115,17 @@ def _update(
     article: Article,
     page: Page,
     options: ProcessOptions,
+    keys: set[str],
 ) -> Outcome:
     """The same article again (same URL, or a redirect to it): refresh text, never re-alert."""
     old = db.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
     if old and old[0] == content_hash(article.text):
+        with transaction(db):
+            _remember(db, page, keys, "article", article_id)
         return Outcome("unchanged", article_id)
     matches = match_topics(article, options.topics)
     with transaction(db):
+        _remember(db, page, keys, "article", article_id)
         table(db, "articles").update(
             article_id,
             {

@@ -1,0 +1,116 @@
+"""process_page on a real SQLite file: what is stored, what is alerted, what is remembered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from crawler.localserver import SITES_DIR
+from pipelines.models import Page, PageHints
+from pipelines.process import ProcessOptions, process_page
+from pipelines.seeds import import_seeds
+from pipelines.store import known_url_keys, open_db
+from pipelines.topics import default_topics
+
+RELEVANT = (
+    SITES_DIR / "bladi" / "maroc-commande-deuxieme-batterie-barak-mx,104672.html"
+).read_bytes()
+SECTION = (SITES_DIR / "bladi" / "maroc.html").read_bytes()
+URL = "https://www.bladi.example/maroc-commande-deuxieme-batterie-barak-mx,104672.html"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite_utils.Database:
+    database = open_db(tmp_path / "nw.db")
+    import_seeds(database, default_topics())
+    return database
+
+
+def options(**kw: object) -> ProcessOptions:
+    return ProcessOptions(topics=default_topics(), **kw)  # type: ignore[arg-type]
+
+
+def alerts(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT count(*) FROM alerts").fetchone()[0])
+
+
+def test_relevant_new_article_queues_one_alert(db: sqlite_utils.Database) -> None:
+    outcome = process_page(db, Page(url=URL, final_url=URL, body=RELEVANT, source="b"), options())
+    assert (outcome.kind, outcome.relevant, outcome.alerts) == ("new", True, 1)
+    assert alerts(db) == 1
+
+
+def test_old_relevant_article_is_stored_but_not_alerted(db: sqlite_utils.Database) -> None:
+    # The sample page says it was published on 2026-11-18; with max_age_days = 1 that is old.
+    page = Page(url=URL, final_url=URL, body=RELEVANT, source="b")
+    outcome = process_page(db, page, options(max_age_days=1))
+    assert outcome.relevant and outcome.alerts == 0
+    assert alerts(db) == 0
+
+
+def test_baseline_stores_and_alerts_nothing(db: sqlite_utils.Database) -> None:
+    page = Page(url=URL, final_url=URL, body=RELEVANT, source="b")
+    assert process_page(db, page, options(baseline=True)).alerts == 0
+    assert db.execute("SELECT relevant FROM articles WHERE url = ?", [URL]).fetchone()[0] == 1
+
+
+def test_same_article_with_changed_text_is_an_update_without_a_second_alert(
+    db: sqlite_utils.Database,
+) -> None:
+    process_page(db, Page(url=URL, final_url=URL, body=RELEVANT, source="b"), options())
+    update = "<p>Mise à jour : le contrat a été confirmé jeudi par le ministère.</p></article>"
+    changed = RELEVANT.replace(b"</article>", update.encode(), 1)
+    # Reached again through a redirect from a new short link.
+    page = Page(url="https://bladi.example/s/abc", final_url=URL, body=changed, source="b")
+    outcome = process_page(db, page, options())
+    assert outcome.kind == "updated"
+    assert alerts(db) == 1
+    assert "confirmé jeudi" in db.execute("SELECT text FROM articles").fetchall()[-1][0]
+    assert "bladi.example/s/abc" in known_url_keys(db)
+
+
+def test_a_page_that_is_not_an_article_is_remembered_not_stored(
+    db: sqlite_utils.Database,
+) -> None:
+    section = "https://bladi.example/maroc.html"
+    outcome = process_page(
+        db, Page(url=section, final_url=section, body=SECTION, source="b"), options()
+    )
+    assert outcome.kind == "not_article"
+    assert db.execute("SELECT count(*) FROM articles WHERE source = 'b'").fetchone()[0] == 0
+    assert "bladi.example/maroc.html" in known_url_keys(db)
+
+
+def test_a_gone_page_is_not_asked_again_before_a_day(db: sqlite_utils.Database) -> None:
+    gone = "https://bladi.example/retire,1.html"
+    page = Page(url=gone, final_url=gone, body=b"", source="b", status=404)
+    assert process_page(db, page, options()).kind == "gone"
+    assert "bladi.example/retire,1.html" in known_url_keys(db)
+    db.execute("UPDATE seen_urls SET last_seen = '2000-01-01T00:00:00+00:00'")
+    assert "bladi.example/retire,1.html" not in known_url_keys(db)  # due again
+    db.execute("UPDATE seen_urls SET fails = 3")
+    assert "bladi.example/retire,1.html" in known_url_keys(db)  # given up
+
+
+UNDATED = """<html><head><title>x</title></head><body><nav><a href="/">Accueil</a></nav>
+<article><p>Les Forces armées royales ont reçu les premiers drones de surveillance fabriqués
+près de Benslimane par une coentreprise entre un industriel marocain et Elbit Systems, selon
+un communiqué publié par l'état-major, qui ne précise ni le nombre d'appareils ni le prix.</p>
+<p>Le programme, lancé après l'accord de défense signé par Israël et le Maroc, prévoit un
+transfert de technologie, la formation de techniciens et une maintenance assurée localement
+pendant toute la durée de vie des appareils, indique la même source officielle.</p>
+</article></body></html>"""
+
+
+def test_feed_hints_fill_what_the_page_does_not_say(db: sqlite_utils.Database) -> None:
+    hints = PageHints(
+        feed_title="Drones : premières livraisons", feed_published="2026-11-17T08:00:00+00:00"
+    )
+    page = Page(url=URL, final_url=URL, body=UNDATED.encode(), source="b", hints=hints)
+    assert process_page(db, page, options()).kind == "new"
+    row = db.execute(
+        "SELECT published, date_source, title FROM articles WHERE url = ?", [URL]
+    ).fetchone()
+    assert row[0].startswith("2026-11-17") and row[1] == "feed"
