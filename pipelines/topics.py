@@ -110,9 +110,26 @@ def default_topics() -> list[Topic]:
 
 @lru_cache(maxsize=1)
 def _load_default() -> tuple[Topic, ...]:
+    return tuple(load_topics(_default_tables(), path=f"pipelines/{DEFAULT_TOPIC_FILE}"))
+
+
+@lru_cache(maxsize=1)
+def _default_tables() -> list[dict[str, Any]]:
     text = resources.files("pipelines").joinpath(DEFAULT_TOPIC_FILE).read_text("utf-8")
-    raw = tomllib.loads(text).get("topics", [])
-    return tuple(load_topics(raw, path=f"pipelines/{DEFAULT_TOPIC_FILE}"))
+    tables: list[dict[str, Any]] = tomllib.loads(text).get("topics", [])
+    return tables
+
+
+def _with_default_rules(table: object) -> object:
+    """A [[topics]] table without ``groups`` borrows the built-in topic's rules.
+
+    So ``name``, ``title`` or ``recipients`` alone give a topic of one's own (its name in
+    the dataset, its own recipients) that matches like the built-in one.
+    """
+    if not isinstance(table, dict) or "groups" in table:
+        return table
+    rules = {k: v for k, v in _default_tables()[0].items() if k not in ("name", "title")}
+    return {**rules, **table}
 
 
 def load_topics(raw: list[dict[str, Any]], *, path: str) -> list[Topic]:
@@ -125,7 +142,7 @@ def load_topics(raw: list[dict[str, Any]], *, path: str) -> list[Topic]:
         raise ConfigError(path, "topics", "expected a list of [[topics]] tables")
     topics: list[Topic] = []
     for number, table in enumerate(raw):
-        topic = _Reader(path, f"topics[{number}]", table).topic()
+        topic = _Reader(path, f"topics[{number}]", _with_default_rules(table)).topic()
         if any(t.name == topic.name for t in topics):
             raise ConfigError(
                 path, f"topics[{number}].name", f"duplicate topic name {topic.name!r}"

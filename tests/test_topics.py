@@ -304,7 +304,6 @@ def broken(**change: Any) -> list[dict[str, Any]]:
         (broken(groups={"israel": []}), "topics[1].groups.israel", "non-empty list"),
         (broken(groups={"israel": "israel"}), "topics[1].groups.israel", "non-empty list"),
         (broken(groups={}), "topics[1].groups", "at least one group"),
-        (broken(groups=None), "topics[1].groups", "at least one group"),
         (broken(exclude={"sport": [True]}), "topics[1].exclude.sport[0]", "a boolean"),
         (broken(exclude=["sport"]), "topics[1].exclude", "table of term lists"),
         (broken(colour="red"), "topics[1].colour", "unknown key"),
@@ -368,3 +367,13 @@ def test_a_valid_topic_keeps_its_settings() -> None:
     assert (topic.min_score, topic.proximity, topic.term_cap) == (2.0, 30, 4.0)
     assert (topic.weights.title, topic.weights.lead, topic.weights.body) == (5.0, 2.0, 1.0)
     assert topic.groups == ("morocco", "israel") and topic.exclude == ()
+
+
+def test_a_topic_without_groups_borrows_the_built_in_rules() -> None:
+    (mine,) = load_topics([{"name": "mine", "recipients": ["desk@example.org"]}], path="n.toml")
+    (builtin,) = default_topics()
+    assert (mine.name, mine.recipients) == ("mine", ["desk@example.org"])
+    assert (mine.groups, mine.min_score) == (builtin.groups, builtin.min_score)
+    text = (SEEDS / "001_62e89c347e542044.txt").read_text(encoding="utf-8")
+    seed = Article(url="seed:x", title=None, text=text)
+    assert [m.topic for m in match_topics(seed, [mine])] == ["mine"]
