@@ -263,3 +263,32 @@ def test_a_bad_smtp_url_stops_the_pass_before_any_request(
     assert result.code == 2
     assert "NEWSWATCH_SMTP_URL" in result.err
     assert all(servers.requests(site) == [] for site in DEMO_SITES)
+
+
+def test_without_article_pattern_or_feed_a_section_page_still_finds_the_articles(
+    tmp_path: Path, servers: SiteServers
+) -> None:
+    base = servers["bladi"]
+    config = tmp_path / "nopattern.toml"
+    config.write_text(
+        '[store]\npath = "np.db"\n[alerts]\nto = ["a@example.org"]\nmaildir = "mail"\n'
+        "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n"
+        f'[[sources]]\nname = "bladi"\nlang = "fr"\nstart_urls = ["{base}/maroc.html"]\n',
+        encoding="utf-8",
+    )
+    assert run_newswatch("run", config=config).code == 0
+    conn = sqlite3.connect(tmp_path / "np.db")
+    stored = {r[0] for r in conn.execute("SELECT url FROM articles WHERE source = 'bladi'")}
+    expected = {
+        base + a["path"]
+        for a in articles_of("bladi")
+        if a["section_page"] is not None and a["section_page"] <= 3
+    }
+    assert expected and expected <= stored
+    not_articles = {
+        base + a["path"] for a in MANIFEST["bladi"]["articles"] if a["kind"] == "not-article"
+    }
+    assert not stored & not_articles
+    # With no feed configured, the feed the section page advertises is read too.
+    via = {r[0] for r in conn.execute("SELECT found_via FROM articles WHERE source = 'bladi'")}
+    assert via == {"feed", "section"}
