@@ -245,7 +245,7 @@ def _send(
         transport = _transport(config)
     db = open_db(config.store_path)
     try:
-        report = send_pending(db, transport, config.topics, config.alerts)
+        report = send_pending(db, transport, config)
     finally:
         db.close()
     if dry_run:

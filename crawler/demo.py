@@ -94,9 +94,7 @@ def run_demo(output: Path) -> int:
         assert config.alerts.maildir is not None
         db = open_db(config.store_path)
         try:
-            sent = send_pending(
-                db, MaildirTransport(config.alerts.maildir), config.topics, config.alerts
-            )
+            sent = send_pending(db, MaildirTransport(config.alerts.maildir), config)
             _describe(db, config.alerts.maildir, sent.sent)
         finally:
             db.close()

@@ -13,14 +13,14 @@ is there for a person who checks. The window is the length of one SMTP DATA exch
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
 import sqlite_utils
 
-from pipelines.config import AlertsConfig
+from pipelines.config import AlertsConfig, Config
 from pipelines.errors import DeliveryError
 from pipelines.mail import AlertItem, build_message
 from pipelines.store import transaction, utcnow
@@ -55,8 +55,14 @@ WHERE alerts.status = 'pending' ORDER BY alerts.id
 """
 
 
-def pending_items(db: sqlite_utils.Database, topics: Sequence[Topic]) -> list[AlertItem]:
+def pending_items(
+    db: sqlite_utils.Database,
+    topics: Sequence[Topic],
+    source_titles: Mapping[str, str] | None = None,
+) -> list[AlertItem]:
+    """Pending alerts with what an email shows; sources by their configured title."""
     titles = {t.name: (t.title or t.name) for t in topics}
+    sources = source_titles or {}
     items = []
     for row in db.execute(_ITEM_SQL).fetchall():
         alert_id, topic, article_id, url, title, source, published, lang, matches = row
@@ -70,7 +76,7 @@ def pending_items(db: sqlite_utils.Database, topics: Sequence[Topic]) -> list[Al
                 article_id=article_id,
                 url=url,
                 title=title or url,
-                source=source,
+                source=sources.get(source, source),
                 published=published,
                 lang=lang,
                 score=float(match.get("score", 0.0)),
@@ -110,14 +116,15 @@ def plan_messages(
 def send_pending(
     db: sqlite_utils.Database,
     transport: SmtpTransport | MaildirTransport | None,
-    topics: Sequence[Topic],
-    cfg: AlertsConfig,
+    config: Config,
 ) -> SendReport:
     """Send every pending alert; ``transport=None`` is a dry run (messages are returned)."""
     report = SendReport()
     if transport is not None:
         _fail_interrupted(db)
-    for items, to in plan_messages(pending_items(db, topics), topics, cfg):
+    cfg, topics = config.alerts, config.topics
+    titles = {s.name: s.title or s.name for s in config.sources}
+    for items, to in plan_messages(pending_items(db, topics, titles), topics, cfg):
         ids = [i.alert_id for i in items]
         if not to:
             report.pending += len(ids)
