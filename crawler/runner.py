@@ -7,11 +7,11 @@ starts each pass as a subprocess.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import sqlite_utils
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
@@ -19,8 +19,6 @@ from scrapy.settings import Settings
 from crawler.spiders.news import NewsSpider
 from pipelines.config import Config, SourceConfig
 from pipelines.store import insert_row, open_db, table, utcnow
-
-log = logging.getLogger("newswatch")
 
 EXIT_OK = 0
 EXIT_SOURCE_FAILED = 1
@@ -179,7 +177,7 @@ def _finish_run(config: Config, report: PassReport) -> None:
         db.close()
 
 
-def _close_interrupted_runs(db: Any) -> None:
+def _close_interrupted_runs(db: sqlite_utils.Database) -> None:
     """A pass killed mid-way leaves its run 'running'; say so instead of pretending."""
     db.execute(
         "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",

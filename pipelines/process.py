@@ -118,8 +118,9 @@ def _update(
     keys: set[str],
 ) -> Outcome:
     """The same article again (same URL, or a redirect to it): refresh text, never re-alert."""
+    digest = content_hash(article.text)
     old = db.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
-    if old and old[0] == content_hash(article.text):
+    if old and old[0] == digest:
         with transaction(db):
             _remember(db, page, keys, "article", article_id)
         return Outcome("unchanged", article_id)
@@ -132,7 +133,7 @@ def _update(
                 "title": article.title,
                 "text": article.text,
                 "updated_at": utcnow(),
-                "content_hash": content_hash(article.text),
+                "content_hash": digest,
                 "relevant": int(bool(matches)),
                 "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
             },

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.store import MIGRATIONS, migrate, open_db, table
+import pytest
+
+from pipelines.lock import PassRunning, pass_lock
+from pipelines.store import MIGRATIONS, StoreError, migrate, open_db, table
 
 
 def test_migrations_apply_once_and_are_safe_twice(tmp_path: Path) -> None:
@@ -36,9 +39,14 @@ def test_full_text_search_folds_accents(tmp_path: Path) -> None:
 def test_unwritable_database_names_the_file(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    import pytest
-
-    from pipelines.store import StoreError
-
     with pytest.raises(StoreError, match=str(blocker)):
         open_db(blocker / "nw.db")
+
+
+def test_an_overlapping_pass_is_refused_and_the_lock_is_released(tmp_path: Path) -> None:
+    store = tmp_path / "nw.db"
+    refused = pytest.raises(PassRunning, match=r"another newswatch pass is running .* \(pid \d+")
+    with pass_lock(store), refused, pass_lock(store):
+        pass
+    with pass_lock(store):  # released when the holder is done
+        pass
