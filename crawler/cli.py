@@ -12,60 +12,17 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
+from crawler.clicommon import State, fail_cleanly, pass_state
 from pipelines import __version__
-from pipelines.config import Config, load_config, resolve_config_path
-from pipelines.errors import ConfigError, NewswatchError
-from pipelines.lock import PassRunning, pass_lock
-from pipelines.store import StoreError, open_db
+from pipelines.config import Config
+from pipelines.errors import ConfigError
+from pipelines.lock import pass_lock
+from pipelines.store import open_db
 from pipelines.transport import MaildirTransport, SmtpTransport, transport_from_env
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail_cleanly(fn: F) -> F:
-    """Turn our own errors into one readable line and the documented exit code."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"newswatch: configuration error: {exc}", err=True)
-            sys.exit(2)
-        except StoreError as exc:
-            click.echo(f"newswatch: database error: {exc}", err=True)
-            sys.exit(4)
-        except PassRunning as exc:
-            click.echo(f"newswatch: {exc}", err=True)
-            sys.exit(5)
-        except NewswatchError as exc:
-            click.echo(f"newswatch: error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-class State:
-    def __init__(self, config_path: str | None, verbose: bool) -> None:
-        self.config_path = config_path
-        self.verbose = verbose
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(resolve_config_path(self.config_path))
-        return self._config
-
-
-pass_state = click.make_pass_decorator(State)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -333,3 +290,14 @@ def demo(output: Path) -> None:
     from crawler.demo import run_demo
 
     sys.exit(run_demo(output))
+
+
+def _register_groups() -> None:
+    from crawler.cli_sources import sources
+    from crawler.cli_topics import topics
+
+    main.add_command(sources)
+    main.add_command(topics)
+
+
+_register_groups()

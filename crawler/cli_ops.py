@@ -1,0 +1,3 @@
+"""Operations commands: ``newswatch schedule`` and ``newswatch doctor``."""
+
+from __future__ import annotations

@@ -1,0 +1,60 @@
+"""What every ``newswatch`` subcommand shares: the state object and clean failures.
+
+Subcommand groups live in their own modules (``cli_sources``, ``cli_topics``, ``cli_ops``)
+and are registered on the main group in ``crawler/cli.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from pipelines.config import Config, load_config, resolve_config_path
+from pipelines.errors import ConfigError, NewswatchError
+from pipelines.lock import PassRunning
+from pipelines.store import StoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail_cleanly(fn: F) -> F:
+    """Turn our own errors into one readable line and the documented exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"newswatch: configuration error: {exc}", err=True)
+            sys.exit(2)
+        except StoreError as exc:
+            click.echo(f"newswatch: database error: {exc}", err=True)
+            sys.exit(4)
+        except PassRunning as exc:
+            click.echo(f"newswatch: {exc}", err=True)
+            sys.exit(5)
+        except NewswatchError as exc:
+            click.echo(f"newswatch: error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class State:
+    def __init__(self, config_path: str | None, verbose: bool) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(resolve_config_path(self.config_path))
+        return self._config
+
+
+pass_state = click.make_pass_decorator(State)
