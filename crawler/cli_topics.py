@@ -2,9 +2,262 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
 import click
+
+from crawler.clicommon import State, fail_cleanly, pass_state
+from pipelines.config import resolve_config_path
+from pipelines.errors import NewswatchError
+from pipelines.models import Article
+from pipelines.topic_eval import (
+    BUNDLED_SETS,
+    Evaluation,
+    LabelledArticle,
+    Outcome,
+    evaluate,
+    load_bundled,
+    read_labelled_file,
+)
+from pipelines.topic_explain import Explanation, ListScore, explain_all
+from pipelines.topics import Topic, default_topics
+
+FETCH_TIMEOUT = 30.0
 
 
 @click.group()
 def topics() -> None:
-    """Evaluate and explain the topic rules."""
+    """Evaluate and explain the topic rules (see docs/topics.md).
+
+    \b
+    Example:
+        newswatch topics eval --errors
+        newswatch topics test saved-page.html
+    """
+
+
+def _topics(state: State, names: Sequence[str]) -> list[Topic]:
+    """The configured topics; the built-in one when there is no config file to read.
+
+    A config named with --config or NEWSWATCH_CONFIG must exist; only the implicit
+    ./newswatch.toml may be absent.
+    """
+    path = resolve_config_path(state.config_path)
+    explicit = state.config_path is not None or path != Path("newswatch.toml")
+    chosen = list(state.config.topics) if explicit or path.exists() else default_topics()
+    if not names:
+        return chosen
+    known = {t.name: t for t in chosen}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise NewswatchError(
+            f"no topic named {unknown[0]!r}; the topics are: {', '.join(known) or 'none'}"
+        )
+    return [known[n] for n in names]
+
+
+@topics.command("eval")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--topic", "names", multiple=True, help="Evaluate only this topic (repeatable).")
+@click.option("--errors", is_flag=True, help="List the misclassified articles and why.")
+@click.option("--min-precision", type=click.FloatRange(0, 1), help="Fail below this precision.")
+@click.option("--min-recall", type=click.FloatRange(0, 1), help="Fail below this recall.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@pass_state
+@fail_cleanly
+def eval_(
+    state: State,
+    files: tuple[Path, ...],
+    names: tuple[str, ...],
+    errors: bool,
+    min_precision: float | None,
+    min_recall: float | None,
+    as_json: bool,
+) -> None:
+    """Measure the topics on labelled articles: precision, recall, F1 per language.
+
+    FILES are JSON Lines, one article a line: {"id", "lang", "relevant", "title", "text",
+    "kind"}. Without FILES, the labelled sets shipped with newswatch are used. An article
+    counts as found when it matches any evaluated topic. With --min-precision or
+    --min-recall, the exit status is 1 when the figure of any language, or of all
+    together, is below the threshold.
+
+    \b
+    Example:
+        newswatch topics eval --errors
+        newswatch topics eval my-set.jsonl --min-precision 0.95 --min-recall 0.9
+    """
+    chosen = _topics(state, names)
+    items = _items(files)
+    result = evaluate(items, chosen)
+    failures = _below(result, min_precision, min_recall)
+    if as_json:
+        _print_json(result, chosen, files, failures)
+    else:
+        _print_table(result, chosen, files, errors, failures)
+    if failures:
+        sys.exit(1)
+
+
+def _items(files: tuple[Path, ...]) -> list[LabelledArticle]:
+    if not files:
+        return load_bundled()
+    return [item for path in files for item in read_labelled_file(path)]
+
+
+def _below(result: Evaluation, min_precision: float | None, min_recall: float | None) -> list[str]:
+    failures = []
+    for lang, scores in result.by_language().items():
+        if min_precision is not None and scores.precision < min_precision:
+            failures.append(f"{lang}: precision {scores.precision:.3f} < {min_precision:g}")
+        if min_recall is not None and scores.recall < min_recall:
+            failures.append(f"{lang}: recall {scores.recall:.3f} < {min_recall:g}")
+    return failures
+
+
+def _set_names(files: tuple[Path, ...]) -> list[str]:
+    return [str(f) for f in files] or [f"{name} (bundled)" for name in BUNDLED_SETS]
+
+
+def _print_table(
+    result: Evaluation,
+    chosen: list[Topic],
+    files: tuple[Path, ...],
+    errors: bool,
+    failures: list[str],
+) -> None:
+    click.echo(f"sets: {', '.join(_set_names(files))}")
+    click.echo(f"topics: {', '.join(t.name for t in chosen)}")
+    click.echo(
+        f"{'lang':<5} {'items':>5} {'relevant':>8} {'tp':>4} {'fp':>4} {'fn':>4} "
+        f"{'precision':>9} {'recall':>6} {'f1':>6}"
+    )
+    for lang, s in result.by_language().items():
+        click.echo(
+            f"{lang:<5} {s.items:>5} {s.relevant:>8} {s.tp:>4} {s.fp:>4} {s.fn:>4} "
+            f"{s.precision:>9.3f} {s.recall:>6.3f} {s.f1:>6.3f}"
+        )
+    if errors:
+        wrong = result.errors
+        click.echo(f"\nmisclassified: {len(wrong)}")
+        for outcome in wrong:
+            click.echo(_error_line(outcome, chosen))
+    for failure in failures:
+        click.echo(f"below threshold: {failure}", err=True)
+
+
+def _error_line(outcome: Outcome, chosen: list[Topic]) -> str:
+    item = outcome.item
+    if outcome.found:
+        label = "false positive"
+        why = "; ".join(f"{m.topic} score {m.score:g}" for m in outcome.matches)
+    else:
+        label = "missed"
+        verdicts = [e for e in explain_all(item.article(), chosen) if not e.matched]
+        why = "; ".join(f"{e.topic}: {e.verdict}" for e in verdicts)
+    title = item.title if len(item.title) <= 70 else item.title[:69] + "…"
+    return f"  {label:<14} {item.id} [{item.lang}, {item.kind}] {title}\n      {why}"
+
+
+def _print_json(
+    result: Evaluation, chosen: list[Topic], files: tuple[Path, ...], failures: list[str]
+) -> None:
+    out = {
+        "sets": _set_names(files),
+        "topics": [t.name for t in chosen],
+        "scores": {lang: s.to_dict() for lang, s in result.by_language().items()},
+        "errors": [
+            {
+                "id": o.item.id,
+                "lang": o.item.lang,
+                "kind": o.item.kind,
+                "relevant": o.item.relevant,
+                "title": o.item.title,
+                "matches": [m.to_dict() for m in o.matches],
+            }
+            for o in result.errors
+        ],
+        "below_threshold": failures,
+    }
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@topics.command("test")
+@click.argument("source")
+@click.option("--topic", "names", multiple=True, help="Explain only this topic (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@pass_state
+@fail_cleanly
+def test(state: State, source: str, names: tuple[str, ...], as_json: bool) -> None:
+    """Show how one article scores against each topic, and why.
+
+    SOURCE is an .html file (the article is extracted as in a crawl), a plain-text file
+    (first line: the title; then the text, one paragraph a line) or an http(s) URL,
+    fetched once and extracted.
+
+    \b
+    Example:
+        newswatch topics test saved-page.html
+        newswatch topics test article.txt --json
+        newswatch topics test https://www.example.org/news/1234.html
+    """
+    chosen = _topics(state, names)
+    article = _read_article(source)
+    explanations = explain_all(article, chosen)
+    if as_json:
+        out = {
+            "article": {"url": article.url, "title": article.title, "lang": article.lang},
+            "topics": [e.to_dict() for e in explanations],
+        }
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"article: {article.title or '(no title)'}")
+    click.echo(
+        f"  {article.url} — {len(article.text.split())} words, language {article.lang or 'unknown'}"
+    )
+    for explanation in explanations:
+        click.echo("")
+        click.echo(_render(explanation))
+
+
+def _read_article(source: str) -> Article:
+    from pipelines.topic_fetch import article_from_file, article_from_url
+
+    if source.startswith(("http://", "https://")):
+        return article_from_url(source, timeout=FETCH_TIMEOUT)
+    return article_from_file(Path(source))
+
+
+def _render(e: Explanation) -> str:
+    lines = [
+        f"topic {e.topic}: {'MATCH' if e.matched else 'no match'} — {e.verdict}",
+        f"  score {e.score:g} (min_score {e.min_score:g}, each group at least "
+        f"{e.min_group_score:g})",
+        f"  proximity {e.proximity}: groups meet in {e.groups_meet}",
+    ]
+    lines += [_render_list("group", g) for g in e.groups]
+    if e.exclusions:
+        lines += [_render_list("exclude", x) for x in e.exclusions]
+    else:
+        lines.append("  exclusions: none hit")
+    if e.snippet:
+        lines.append(f"  snippet: {e.snippet}")
+    return "\n".join(lines)
+
+
+def _render_list(kind: str, item: ListScore) -> str:
+    head = f"  {kind} {item.name}: {item.score:g}"
+    if not item.terms:
+        return head + " (no term found)"
+    rows = [head]
+    for term in item.terms:
+        where = ", ".join(f"{f} ×{n}" if n > 1 else f for f, n in term.fields.items())
+        far = f", {term.far} too far from the other groups" if term.far and kind == "group" else ""
+        spelled = " / ".join(term.words)
+        points = f"{term.points:g} point{'' if term.points == 1 else 's'}"
+        capped = " (capped)" if term.capped else ""
+        rows.append(f"    {term.term!r} = {spelled} [{where}] {points}{capped}{far}")
+    return "\n".join(rows)

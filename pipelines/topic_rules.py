@@ -2,8 +2,11 @@
 
 Text and terms are compared after the same folding: Unicode NFKD with accents and other
 combining marks removed, so "Israël", "Israel" and "ISRAËL" meet, and Arabic vowel marks
-do not hide a word. Text is cut into words (runs of letters and digits); a term matches whole
-words only, so "far" never matches inside "farther".
+do not hide a word. Arabic letter variants are unified and an Arabic word is also looked
+up without its proclitics (و, ب, ل, ال...): see ``topic_arabic``.
+
+Text is cut into words (runs of letters and digits); a term matches whole words only, so
+"far" never matches inside "farther".
 
 Term syntax (see docs/topics.md):
 
@@ -33,6 +36,8 @@ from enum import Enum
 from functools import lru_cache
 from itertools import compress
 
+from pipelines.topic_arabic import is_arabic, unify_letters, without_article, word_forms
+
 # Marks that NFKD splits off accented letters (Latin, Greek, Cyrillic), Hebrew points and
 # Arabic harakat. A fixed list keeps folding a C-speed regex instead of a per-character loop.
 _MARKS = re.compile(
@@ -44,7 +49,7 @@ _WORD = re.compile(r"\w+")
 
 def fold(text: str) -> str:
     """Strip accents and compatibility forms but keep case, which acronyms need."""
-    return _MARKS.sub("", unicodedata.normalize("NFKD", text))
+    return unify_letters(_MARKS.sub("", unicodedata.normalize("NFKD", text)))
 
 
 @lru_cache(maxsize=4096)
@@ -90,8 +95,14 @@ class WordPattern:
     text: str
     kind: Kind
     case_sensitive: bool
+    arabic: bool = False  # also try the word without its proclitics
 
     def matches(self, word: str) -> bool:
+        if self.arabic:
+            return any(self._matches(form) for form in word_forms(word))
+        return self._matches(word)
+
+    def _matches(self, word: str) -> bool:
         candidate = word if self.case_sensitive else word.casefold()
         if self.kind is Kind.EXACT:
             return candidate == self.text
@@ -141,7 +152,14 @@ def _parse_chunk(chunk: str) -> list[WordPattern]:
             (True, True): Kind.INFIX,
         }[(head, tail)]
         capitals = _is_capitals(word)
-        patterns.append(WordPattern(word if capitals else word.casefold(), kind, capitals))
+        text = word if capitals else word.casefold()
+        if is_arabic(text):
+            anchored = kind in (Kind.EXACT, Kind.PREFIX)
+            patterns.append(
+                WordPattern(without_article(text) if anchored else text, kind, False, True)
+            )
+        else:
+            patterns.append(WordPattern(text, kind, capitals))
     return patterns
 
 
@@ -260,7 +278,9 @@ class TermIndex:
 
     def _candidates(self, word: str) -> tuple[int, ...]:
         """The terms whose first word matches ``word``."""
-        numbers = set(self._exact.get(word.casefold(), ())) | set(self._exact.get(word, ()))
+        numbers: set[int] = set()
+        for form in word_forms(word):
+            numbers.update(self._exact.get(form.casefold(), ()), self._exact.get(form, ()))
         numbers.update(n for p, n in self._fuzzy if p.matches(word))
         return tuple(sorted(n for n in numbers if self.terms[n].words[0].matches(word)))
 

@@ -79,11 +79,16 @@ def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
 
 
 def _excluded(hits: Sequence[Hit], points: Sequence[float], weakest: float, rules: Rules) -> bool:
-    """Whether some exclude list scores at least as much as the weakest group."""
+    """Whether some exclude list scores more than the weakest group.
+
+    A tie goes to the topic: an article that passes every rule of its own and is as much
+    about, say, the war in Gaza as about its weakest group is still a defence story told
+    against the background of the war.
+    """
     if not rules.exclude:
         return False
     scores = _label_scores(hits, _capped(hits, points, range(len(hits)), rules.term_cap))
-    return max(scores[EXCLUDE + x] for x in rules.exclude) >= weakest
+    return max(scores[EXCLUDE + x] for x in rules.exclude) > weakest
 
 
 def _unit(doc: Document, hit: Hit, proximity: Literal["paragraph"] | int) -> int:

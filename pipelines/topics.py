@@ -38,9 +38,9 @@ How an article is judged (term syntax is in ``topic_rules``):
    repeated ten times cannot carry an article. It must reach ``min_score``, and each
    group's share must reach ``min_group_score``: a country named once in the body earns
    1 point, which is a passing mention, not a subject.
-4. Each exclude list is scored over the whole article the same way. When one scores at
-   least as much as the weakest group, the article is about that other thing (a tourism
-   story that says "military" once) and does not match.
+4. Each exclude list is scored over the whole article the same way. When one scores more
+   than the weakest group, the article is about that other thing (a tourism story that
+   says "military" once) and does not match.
 """
 
 from __future__ import annotations

@@ -17,11 +17,33 @@ from pipelines.topics import Topic, default_topics, load_topics, match_topics
 
 DATA = Path(__file__).parent / "data"
 SEEDS = Path(__file__).parent.parent / "pipelines" / "seed_corpus"
-LABELLED = DATA / "topics" / "labelled.jsonl"
-# A language is measured once it has this many labelled articles; fewer (Spanish, for
-# now) would make one article move precision by 0.5.
-MEASURED_LANGUAGES = ("en", "fr", "nl")
-FLOOR = 0.9
+# The labelled sets ship inside the package, so ``newswatch topics eval`` finds them on any
+# install; the tests read the very same files.
+EVAL = Path(__file__).parent.parent / "pipelines" / "topic_eval"
+SETS = ("labelled.jsonl", "holdout.jsonl")
+NEAR_MISSES = (
+    "tourism",
+    "flights",
+    "trade",
+    "agriculture",
+    "culture",
+    "other-country-deal",
+    "israel-other-deal",
+    "protest",
+    "sport",
+    "passing-mention",
+    "diplomacy",
+)
+# Pinned floors (precision, recall) per language, measured on both sets together. The
+# goal is 0.95 in every main language. Spanish and Arabic have a handful of articles, where
+# one article moves recall by a third, so their floor only catches a collapse.
+FLOORS = {
+    "en": (0.95, 0.95),
+    "fr": (0.95, 0.95),
+    "nl": (0.95, 0.95),
+    "es": (0.75, 0.66),
+    "ar": (0.66, 0.5),
+}
 
 
 def article(text: str, title: str | None = None) -> Article:
@@ -45,34 +67,40 @@ def matches(text: str, topic: Topic, title: str | None = None) -> bool:
 # --- the default topic, measured ---------------------------------------------------------
 
 
-def labelled() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in LABELLED.read_text("utf-8").splitlines() if line]
+def labelled(name: str | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for set_name in [name] if name else SETS:
+        text = (EVAL / set_name).read_text("utf-8")
+        rows += [json.loads(line) for line in text.splitlines() if line]
+    return rows
 
 
-def test_labelled_set_has_near_misses_of_every_kind_in_each_language() -> None:
-    rows = labelled()
+@pytest.mark.parametrize("name", SETS)
+def test_each_set_has_near_misses_of_every_kind_in_each_language(name: str) -> None:
+    rows = labelled(name)
     kinds = Counter((r["lang"], r["kind"]) for r in rows)
-    for lang in MEASURED_LANGUAGES:
-        for kind in (
-            "relevant",
-            "tourism",
-            "flights",
-            "trade",
-            "agriculture",
-            "culture",
-            "other-country-deal",
-            "israel-other-deal",
-            "protest",
-            "sport",
-            "passing-mention",
-            "diplomacy",
-        ):
+    for lang in ("en", "fr", "nl"):
+        for kind in ("relevant", *NEAR_MISSES):
             assert kinds[(lang, kind)] >= 1, (lang, kind)
         assert sum(n for (lg, _), n in kinds.items() if lg == lang) >= 20
-    assert all(r["relevant"] == (r["kind"] == "relevant") for r in rows)
+    # A denial of a deal is still news for a defence analyst, so it is labelled relevant.
+    assert all(r["relevant"] == (r["kind"] in ("relevant", "denial")) for r in rows)
+    assert len({r["id"] for r in rows}) == len(rows)
 
 
-@pytest.mark.parametrize("lang", MEASURED_LANGUAGES)
+def test_the_held_out_set_is_realistic_news_prose() -> None:
+    rows = labelled("holdout.jsonl")
+    assert len(rows) >= 60
+    short = [
+        r["id"]
+        for r in rows
+        if r["lang"] in ("en", "fr", "nl")
+        and not 120 <= len(f"{r['title']} {r['text']}".split()) <= 400
+    ]
+    assert short == []
+
+
+@pytest.mark.parametrize("lang", sorted(FLOORS))
 def test_default_topic_precision_and_recall_per_language(lang: str) -> None:
     topics = default_topics()
     rows = [r for r in labelled() if r["lang"] == lang]
@@ -81,7 +109,8 @@ def test_default_topic_precision_and_recall_per_language(lang: str) -> None:
     true_pos = sum(found[r["id"]] and r["relevant"] for r in rows)
     precision = true_pos / max(1, sum(found.values()))
     recall = true_pos / max(1, sum(r["relevant"] for r in rows))
-    assert precision >= FLOOR and recall >= FLOOR, (precision, recall, wrong)
+    least_precision, least_recall = FLOORS[lang]
+    assert precision >= least_precision and recall >= least_recall, (precision, recall, wrong)
 
 
 @pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name)
@@ -176,11 +205,48 @@ def test_only_matching_topics_are_returned_in_order() -> None:
         ("/barak[- ]?(8|mx)/", "the Barak-MX system", True),  # regular expression
         ("/barak[- ]?(8|mx)/", "Barakmxx", False),
         ("المغرب", "الْمَغْرِب", True),  # Arabic vowel marks fold away
+        ("المغرب", "وبالمغرب", True),  # proclitics: and + in + the
+        ("المغرب", "للمغرب", True),  # to + the, whose alef is not written
+        ("المغرب", "مغرب", True),  # the article is optional
+        ("إسرائيل", "اسرائيل", True),  # alef with or without hamza
+        ("إسرائيلي*", "والإسرائيلية", True),
+        ("القوات المسلحة الملكية", "للقوات المسلحه الملكيه", True),  # ta marbuta / heh
+        ("عسكري", "عـسكـري", True),  # tatweel
+        ("مصطفى", "مصطفي", True),  # alef maksura / yeh
+        ("بريطانيا", "ريطانيا", False),  # only the text's proclitics are tried
+        ("الرباط", "رباطات", False),
     ],
 )
 def test_term_matching(term: str, text: str, found: bool) -> None:
     topic = make_topic(groups={"g": [term]})
     assert matches(text, topic) is found
+
+
+def test_weights_by_field_title_lead_and_body() -> None:
+    filler = " ".join(["Nothing else happened in the region that week."] * 8)  # 64 words
+    topic = make_topic(weights={"title": 10, "lead": 4, "body": 0.5}, term_cap=100.0)
+    [match] = match_topics(
+        article(f"Morocco and Israel met.\n{filler}\nMorocco and Israel again.", "Morocco"),
+        [topic],
+    )
+    assert match.score == 10 + (4 + 4) + (0.5 + 0.5)
+
+
+def test_several_topics_match_independently_each_with_its_recipients() -> None:
+    desk, press = load_topics(
+        [
+            {"name": "desk", "recipients": ["desk@example.org"], "groups": {"m": ["morocco"]}},
+            {"name": "press", "recipients": ["press@example.org"], "groups": {"i": ["israel"]}},
+        ],
+        path="n.toml",
+    )
+    found = match_topics(article("Israel and Morocco met."), [desk, press])
+    assert [(m.topic, m.terms) for m in found] == [
+        ("desk", {"m": ["Morocco"]}),
+        ("press", {"i": ["Israel"]}),
+    ]
+    assert match_topics(article("Israel alone."), [desk, press])[0].topic == "press"
+    assert (desk.recipients, press.recipients) == (["desk@example.org"], ["press@example.org"])
 
 
 def test_longest_term_wins_so_a_club_name_is_not_the_army() -> None:
@@ -263,8 +329,9 @@ def test_an_exclude_list_that_outweighs_the_weakest_group_drops_the_match() -> N
     holiday = "Israeli tourists filled Moroccan hotels; flights from Israel are full."
     assert not matches(holiday, topic)
     assert matches("One hotel hosted the talks.", topic, title="Morocco and Israel sign a pact")
-    # a tie goes to the exclusion: 2 points of "hotel" against 2 of "Morocco"
-    assert not matches("Morocco and Israel signed a pact; one hotel hosted it.", topic)
+    # a tie goes to the topic: 2 points of "hotel" against 2 of "Morocco"
+    assert matches("Morocco and Israel signed a pact; one hotel hosted it.", topic)
+    assert not matches("Morocco and Israel signed a pact; hotels, hotel staff, a tourist.", topic)
 
 
 # --- configuration errors -----------------------------------------------------------------
