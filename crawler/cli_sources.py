@@ -2,9 +2,276 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
 import click
+import sqlite_utils
+
+from crawler.clicommon import State, fail_cleanly, pass_state
+from crawler.discovery import DiscoveryRecord
+from crawler.report import errors_text, table
+from pipelines.config import Config, SourceConfig
+from pipelines.store import open_db
+
+_STATUS_COLUMNS = (
+    "source",
+    "passes",
+    "requests",
+    "304",
+    "bytes",
+    "new",
+    "dup",
+    "relevant",
+    "errors",
+    "state",
+)
 
 
 @click.group()
 def sources() -> None:
     """Inspect the configured sources."""
+
+
+@sources.command("status")
+@click.option(
+    "--passes",
+    "n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="How many of the latest passes to sum up.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source and line.")
+@pass_state
+@fail_cleanly
+def status(state: State, n: int, as_json: bool) -> None:
+    """Per source, over the last N passes: requests, 304s, bytes, articles, errors by kind,
+    and whether it is failing ([health] failing_passes bad passes in a row).
+
+    \b
+    Example:
+        newswatch sources status
+        newswatch sources status --passes 24 --json | jq 'select(.state == "failing")'
+    """
+    db = open_db(state.config.store_path)
+    try:
+        rows = source_status(db, state.config, n)
+    finally:
+        db.close()
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    for line in table(_STATUS_COLUMNS, [_status_row(r) for r in rows], left={0, 8, 9}):
+        click.echo(line)
+
+
+def source_status(db: sqlite_utils.Database, config: Config, passes: int) -> list[dict[str, Any]]:
+    """Sums over the latest ``passes`` runs, per source (configured ones first)."""
+    runs = list(
+        db.query(
+            "SELECT id, sources FROM runs WHERE sources IS NOT NULL ORDER BY id DESC LIMIT ?",
+            [passes],
+        )
+    )
+    health = {r["source"]: r for r in db.query("SELECT * FROM source_health")}
+    names = list(dict.fromkeys([s.name for s in config.sources] + sorted(health)))
+    out = []
+    for name in names:
+        seen = [json.loads(r["sources"]).get(name) for r in runs]
+        counts = [c for c in seen if c]
+        errors: dict[str, int] = {}
+        for c in counts:
+            for kind, v in c.get("errors", {}).items():
+                errors[kind] = errors.get(kind, 0) + int(v)
+        h = health.get(name, {})
+        out.append(
+            {
+                "source": name,
+                "passes": len(counts),
+                "last_run": next((r["id"] for r, c in zip(runs, seen, strict=True) if c), None),
+                **{k: sum(int(c.get(k, 0)) for c in counts) for k in _SUMMED},
+                "errors": errors,
+                "state": h.get("state", "ok" if counts else "never run"),
+                "bad_passes": h.get("bad_passes", 0),
+                "since": h.get("since"),
+                "last_error": h.get("last_error"),
+            }
+        )
+    return out
+
+
+_SUMMED = ("requests", "not_modified", "bytes", "fetched", "new", "duplicates", "relevant")
+
+
+def _status_row(r: dict[str, Any]) -> tuple[object, ...]:
+    state = r["state"]
+    if state == "failing":
+        state = f"FAILING since {r['since']}"
+    elif r["bad_passes"]:
+        state += f" ({r['bad_passes']} bad pass(es) in a row)"
+    return (
+        r["source"],
+        r["passes"],
+        r["requests"],
+        r["not_modified"],
+        r["bytes"],
+        r["new"],
+        r["duplicates"],
+        r["relevant"],
+        errors_text(r["errors"]) or "-",
+        state,
+    )
+
+
+@dataclass
+class CheckResult:
+    source: str
+    discovery: list[DiscoveryRecord] = field(default_factory=list)
+    article_url: str | None = None
+    article: dict[str, Any] | None = None
+
+    @property
+    def parsed(self) -> bool:
+        return any(
+            r.status == 200 and r.kind and not r.error and r.via != "robots" for r in self.discovery
+        )
+
+
+@sources.command("check")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@pass_state
+@fail_cleanly
+def check(state: State, name: str | None, as_json: bool) -> None:
+    """Fetch a source's feeds, sitemaps and start pages once, store nothing, and show what
+    each gave and what one extracted article looks like. Exits 1 when nothing parsed.
+
+    \b
+    Example:
+        newswatch sources check bladi_net
+        newswatch sources check          # every enabled source
+    """
+    config = state.config
+    chosen = [config.source(name)] if name else config.enabled_sources()
+    results = check_sources(config, chosen, verbose=state.verbose)
+    for result in results:
+        if as_json:
+            click.echo(json.dumps(_check_json(result), ensure_ascii=False))
+        else:
+            _print_check(result)
+    if not all(r.parsed for r in results):
+        sys.exit(1)
+
+
+def check_sources(
+    config: Config, chosen: list[SourceConfig], *, verbose: bool = False
+) -> list[CheckResult]:
+    """One dry-run crawl per source (in this process: a command runs at most one)."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.runner import crawl_settings
+    from crawler.spiders.news import NewsSpider
+
+    settings = crawl_settings(config, verbose=verbose)
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")  # nothing is stored
+    process = CrawlerProcess(settings)
+    results = {s.name: CheckResult(s.name) for s in chosen}
+    spiders: dict[str, NewsSpider] = {}
+    for source in chosen:
+        crawler = process.create_crawler(NewsSpider)
+        crawler.signals.connect(
+            _collector(results[source.name]), signal=signals.item_scraped, weak=False
+        )
+        crawler.signals.connect(
+            _keeper(spiders, source.name), signal=signals.spider_opened, weak=False
+        )
+        process.crawl(crawler, source=source, check=True)
+    if chosen:
+        process.start()
+    for name, spider in spiders.items():
+        results[name].discovery = list(spider.ledger.records.values())
+    return list(results.values())
+
+
+def _keeper(into: dict[str, Any], name: str) -> Any:
+    def opened(spider: Any) -> None:
+        into[name] = spider
+
+    return opened
+
+
+def _collector(result: CheckResult) -> Any:
+    def scraped(item: Any) -> None:
+        from crawler.items import PageItem
+
+        if isinstance(item, PageItem) and result.article is None:
+            result.article_url = item.final_url
+            result.article = _describe(item)
+
+    return scraped
+
+
+def _describe(item: Any) -> dict[str, Any]:
+    from pipelines.extract import extract_article
+    from pipelines.models import PageHints
+    from pipelines.store import utcnow
+
+    h = item.hints
+    hints = PageHints(h.get("feed_title"), h.get("feed_published"), h.get("lang"), utcnow())
+    article = extract_article(item.body, item.final_url, hints=hints, encoding=item.encoding)
+    if article is None:
+        return {"article": False}
+    return {
+        "article": True,
+        "title": article.title,
+        "published": article.published,
+        "date_source": article.date_source,
+        "lang": article.lang,
+        "words": len(article.text.split()),
+        "start": article.text[:300],
+    }
+
+
+def _check_json(result: CheckResult) -> dict[str, Any]:
+    return {
+        "source": result.source,
+        "parsed": result.parsed,
+        "discovery": [asdict(r) for r in result.discovery],
+        "article_url": result.article_url,
+        "article": result.article,
+    }
+
+
+def _print_check(result: CheckResult) -> None:
+    click.echo(f"source {result.source}")
+    rows = []
+    for r in result.discovery:
+        if r.error:
+            found = f"ERROR {r.error}"
+        elif r.via == "robots":
+            found = "-"
+        else:
+            unit = "links" if r.via == "section" else "entries"
+            found = f"{r.entries} {unit}, {r.matched} article URL(s)"
+        rows.append((r.via, r.url, r.status or "-", r.kind or "-", found))
+    for line in table(("via", "url", "http", "kind", "found"), rows, left={0, 1, 3, 4}):
+        click.echo("  " + line)
+    a = result.article
+    if a is None:
+        click.echo("  no article fetched")
+    elif not a["article"]:
+        click.echo(f"  {result.article_url}: fetched, but not an article page")
+    else:
+        click.echo(f"  article {result.article_url}")
+        click.echo(f"    title: {a['title']}")
+        click.echo(f"    date:  {a['published'] or '-'} ({a['date_source'] or 'no date'})")
+        click.echo(f"    lang:  {a['lang'] or '-'}   words: {a['words']}")
+        click.echo(f"    text:  {' '.join(a['start'].split())}")
+    if not result.parsed:
+        click.echo("  nothing parsed: check the URLs in the config")

@@ -1,4 +1,5 @@
-"""Links worth following on a section page: articles, the next page, advertised feeds.
+"""Links worth following on a section page (articles, the next page, advertised feeds), and
+the ledger of what each discovery page gave.
 
 Links are extracted on feeds, sitemaps and section pages only, never on article pages:
 that costs ~8 ms a page and mostly finds links we already have.
@@ -6,13 +7,16 @@ that costs ~8 ms a page and mostly finds links we already have.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
+from pipelines.store import Validators
 from pipelines.urls import same_site
 
 # Visible labels of "next page" links on French, Dutch and English news sites.
@@ -64,8 +68,107 @@ def feed_links(response: TextResponse) -> list[str]:
     return list(dict.fromkeys(response.urljoin(h) for h in hrefs))
 
 
+def is_article_url(url: str, pattern: re.Pattern[str] | None, page_url: str) -> bool:
+    """By the source's article_pattern, or without one by the URL's shape."""
+    return bool(pattern.search(url)) if pattern else _looks_like_article(url, page_url)
+
+
+def robots_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/robots.txt"
+
+
+def canonical_link(response: TextResponse) -> str | None:
+    """The page's own ``<link rel="canonical">``, made absolute."""
+    href = response.xpath(
+        '//head/link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href'
+    ).get()
+    return response.urljoin(href.strip()) if href and href.strip() else None
+
+
 def _looks_like_article(url: str, page_url: str) -> bool:
     if not same_site(url, page_url):
         return False
     segments = [s for s in urlsplit(url).path.split("/") if s]
     return bool(segments) and bool(_SLUG.search(segments[-1]))
+
+
+@dataclass
+class DiscoveryRecord:
+    """What one feed, sitemap or section page gave in a pass (``sources check`` prints it)."""
+
+    url: str
+    via: str  # "feed" | "sitemap" | "section" | "robots"
+    status: int | None = None
+    kind: str = ""  # "rss20", "atom10", "urlset", "sitemapindex", "html", "not modified" ...
+    entries: int = 0  # links, feed entries or sitemap entries found
+    matched: int = 0  # of those, article URLs (article_pattern, or the URL-shape heuristic)
+    error: str | None = None
+
+
+@dataclass
+class DiscoveryLedger:
+    """Which discovery pages were read, and whether everything they led to was fetched.
+
+    A page's new ETag / Last-Modified may be kept only when every article and every further
+    page it led to was fetched: otherwise the next pass would get a 304 and never see again
+    the links that failed this time. A failure spoils the page that listed the link and the
+    pages that led to that one (a section's earlier pages, a sitemap's index).
+    """
+
+    previous: Validators = field(default_factory=dict)  # kept by earlier passes
+    parents: dict[str, str | None] = field(default_factory=dict)
+    validators: Validators = field(default_factory=dict)  # read in this pass
+    spoiled: set[str] = field(default_factory=set)
+    records: dict[str, DiscoveryRecord] = field(default_factory=dict)
+    listings: dict[str, list[str]] = field(default_factory=dict)  # URL key -> pages
+    failed: set[str] = field(default_factory=set)  # URL keys that could not be fetched
+
+    def conditions(self, url: str) -> dict[str, str]:
+        """The conditional-GET headers for a discovery page read before."""
+        etag, modified, _ = self.previous.get(url, ("", "", ""))
+        headers = {"If-None-Match": etag, "If-Modified-Since": modified}
+        return {k: v for k, v in headers.items() if v}
+
+    def remembered_links(self, url: str) -> list[str]:
+        """What a page that answered 304 led to when it was last read in full."""
+        links = self.previous.get(url, ("", "", ""))[2]
+        found: list[str] = json.loads(links) if links else []
+        return found
+
+    def listed(self, key: str, page: str) -> None:
+        """``page`` lists the article with URL key ``key``."""
+        self.listings.setdefault(key, []).append(page)
+        if key in self.failed:
+            self.spoil(page)
+
+    def link_failed(self, key: str) -> None:
+        """Spoil every page that listed the article, now or later in the pass."""
+        self.failed.add(key)
+        for page in self.listings.get(key, []):
+            self.spoil(page)
+
+    def opened(self, url: str, via: str, parent: str | None) -> None:
+        self.parents.setdefault(url, parent)
+        self.records.setdefault(url, DiscoveryRecord(url, via))
+
+    def read(self, url: str, status: int, etag: str, modified: str) -> None:
+        self.records[url].status = status
+        if status == 200 and (etag or modified):
+            self.validators[url] = (etag, modified, "")
+
+    def links(self, url: str, links: list[str]) -> None:
+        """Keep the links a page leads to with its validators (a sitemap index's sitemaps)."""
+        if url in self.validators:
+            etag, modified, _ = self.validators[url]
+            self.validators[url] = (etag, modified, json.dumps(links))
+
+    def spoil(self, url: str | None) -> None:
+        seen: set[str] = set()
+        while url is not None and url not in seen:
+            seen.add(url)
+            self.spoiled.add(url)
+            url = self.parents.get(url)
+
+    def keepable(self) -> Validators:
+        return {u: v for u, v in self.validators.items() if u not in self.spoiled}

@@ -21,8 +21,19 @@ class FeedEntry:
     published: str | None  # ISO 8601 datetime in UTC
 
 
+@dataclass(frozen=True)
+class Feed:
+    version: str  # feedparser's name: "rss090", "rss10", "rss20", "atom10" ...
+    entries: list[FeedEntry]
+
+
 def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
     """Entries with a link; a body that is no feed at all raises :class:`FeedError`."""
+    return read_feed(body, url).entries
+
+
+def read_feed(body: bytes, url: str) -> Feed:
+    """The feed's version and its entries with a link (see :func:`parse_feed`)."""
     parsed = feedparser.parse(body, response_headers={"content-location": url})
     if not parsed.entries and (parsed.bozo or not parsed.version):
         reason = getattr(parsed, "bozo_exception", None) or "no RSS or Atom entries"
@@ -34,7 +45,7 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
             continue
         stamp = e.get("published_parsed") or e.get("updated_parsed")
         entries.append(FeedEntry(url=link, title=e.get("title") or None, published=_iso(stamp)))
-    return entries
+    return Feed(version=parsed.version or "unknown", entries=entries)
 
 
 def _alternate_link(entry: feedparser.FeedParserDict) -> str | None:

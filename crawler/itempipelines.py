@@ -17,7 +17,7 @@ from crawler.sources import config_from_settings
 from pipelines.models import Page, PageHints
 from pipelines.process import ProcessOptions, process_page
 from pipelines.seeds import import_seeds
-from pipelines.store import open_db, utcnow
+from pipelines.store import canonical_target, open_db, record_canonical, utcnow
 
 
 class StorePipeline:
@@ -48,9 +48,13 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         assert isinstance(item, PageItem)
         hints = item.hints
+        canonical = hints.get("canonical_url")
+        # A page whose rel=canonical names a stored article is that article, as a redirect
+        # to it would be: no second row, no alert, and both URLs remembered.
+        same = canonical_target(self.db, item.final_url, canonical)
         page = Page(
             url=item.url,
-            final_url=item.final_url,
+            final_url=same or item.final_url,
             body=item.body,
             source=item.source,
             found_via=item.found_via,
@@ -64,6 +68,8 @@ class StorePipeline:
             ),
         )
         outcome = process_page(self.db, page, self.options)
+        if canonical and outcome.article_id and outcome.kind in ("new", "duplicate"):
+            record_canonical(self.db, outcome.article_id, canonical)
         self.stats.inc_value(f"newswatch/articles/{outcome.kind}")
         if outcome.relevant and outcome.kind in ("new", "duplicate"):
             self.stats.inc_value("newswatch/articles/relevant")

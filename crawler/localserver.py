@@ -21,12 +21,19 @@ Usage::
         servers["bladi"]               # 'http://127.0.0.1:41234'
         servers.requests("bladi")      # [RequestRecord('GET', '/robots.txt', 200, 97), ...]
 
+Every file is served with an ``ETag`` and a ``Last-Modified``, and a conditional GET that
+matches is answered ``304``. Tests that serve a copy of a site can add files while it is
+served (``servers.write``), make a path answer ``429``/``503`` with ``Retry-After`` a few
+times (``fail_next``), compress text for clients that accept gzip (``set_gzip``), slow a
+site down (``set_delay``) or take it down (``take_down`` / ``bring_up``).
+
 or, for a child process: ``python -m crawler.localserver crawler/sites bladi trends``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import re
@@ -149,6 +156,8 @@ class _Site:
     folder: Path
     port: int = 0
     delay: float = 0.0
+    gzip: bool = False  # compress text answers for clients that accept gzip
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     log: list[RequestRecord] = field(default_factory=list)
     server: _SiteHTTPServer | None = None
     placeholder: socket.socket | None = None  # keeps the port while the site is down
@@ -207,6 +216,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(sent)
 
     def _response(self, site: _Site) -> tuple[int, dict[str, str], bytes]:
+        failure = cast(_SiteHTTPServer, self.server).owner.take_failure(site, self.path)
+        if failure is not None:
+            status, headers = failure
+            body = f"{status} (a failure the test asked for)\n".encode()
+            return status, headers | {"Content-Length": str(len(body))}, body
         path = file_for_target(site.folder, self.path)
         if path is None:
             return self._missing(site)
@@ -220,6 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
         conditions = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
         if not_modified(*conditions, etag, mtime):
             return 304, headers, b""
+        if site.gzip and _is_text(ctype) and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body, mtime=0)
+            headers["Content-Encoding"] = "gzip"
         headers |= {"Content-Type": ctype, "Content-Length": str(len(body))}
         return 200, headers, body
 
@@ -305,6 +322,49 @@ class SiteServers(Mapping[str, str]):
     def set_delay(self, name: str, seconds: float) -> None:
         """Make a site slow: every answer waits ``seconds`` first (0 makes it fast again)."""
         self._sites[name].delay = seconds
+
+    def fail_next(
+        self,
+        name: str,
+        target: str,
+        status: int = 429,
+        *,
+        retry_after: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` requests for ``target`` (path + query) with ``status``.
+
+        With ``retry_after`` the answer carries a ``Retry-After`` header (seconds or a date),
+        as a rate-limiting site or one in maintenance sends it.
+        """
+        headers = {"Content-Type": "text/plain; charset=utf-8"}
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
+        with self._lock:
+            queue = self._sites[name].failures.setdefault(target, [])
+            queue.extend([(status, headers)] * times)
+
+    def take_failure(self, site: _Site, target: str) -> tuple[int, dict[str, str]] | None:
+        with self._lock:
+            queue = site.failures.get(target)
+            return queue.pop(0) if queue else None
+
+    def set_gzip(self, name: str, on: bool = True) -> None:
+        """Send text files with ``Content-Encoding: gzip`` to clients that accept it."""
+        self._sites[name].gzip = on
+
+    def write(self, name: str, path: str, content: str | bytes) -> Path:
+        """Add or replace a file of a served site (a copy, never the bundled sites)."""
+        site = self._sites[name]
+        if site.folder.resolve().is_relative_to(SITES_DIR):
+            raise ValueError(f"{site.folder}: serve a copy of the bundled sites to edit them")
+        file = (site.folder / path.lstrip("/")).resolve()
+        if not file.is_relative_to(site.folder.resolve()):
+            raise ValueError(f"{path}: outside the site folder")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        file.write_bytes(data)
+        return file
 
     def take_down(self, name: str) -> None:
         """Make a site unreachable: connections are refused, but the port stays reserved."""

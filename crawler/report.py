@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 import click
 
 from crawler.runner import PassReport, SourceReport
@@ -9,6 +11,7 @@ from crawler.runner import PassReport, SourceReport
 _COLUMNS = (
     "source",
     "requests",
+    "304",
     "fetched",
     "new",
     "dup",
@@ -21,15 +24,8 @@ _COLUMNS = (
 
 
 def print_pass(report: PassReport) -> None:
-    rows = [_row(s) for s in report.sources]
-    widths = [max(len(str(r[i])) for r in [_COLUMNS, *rows]) for i in range(len(_COLUMNS))]
-    for r in [_COLUMNS, *rows]:
-        click.echo(
-            "  ".join(
-                str(v).ljust(w) if i in (0, 9) else str(v).rjust(w)
-                for i, (v, w) in enumerate(zip(r, widths, strict=True))
-            ).rstrip()
-        )
+    for line in table(_COLUMNS, [_row(s) for s in report.sources], left={0, 10}):
+        click.echo(line)
     new = sum(s.new for s in report.sources)
     relevant = sum(s.relevant for s in report.sources)
     queued = sum(s.alerts_queued for s in report.sources)
@@ -38,16 +34,37 @@ def print_pass(report: PassReport) -> None:
     )
 
 
+def table(
+    columns: Sequence[str], rows: Sequence[Sequence[object]], left: Collection[int] = (0,)
+) -> list[str]:
+    """Lines of a plain-text table: numbers right-aligned, the ``left`` columns left."""
+    cells = [[str(v) for v in r] for r in [columns, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    return [
+        "  ".join(
+            v.ljust(w) if i in left else v.rjust(w)
+            for i, (v, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in cells
+    ]
+
+
+def errors_text(errors: dict[str, int]) -> str:
+    """``refused 2, timeout 1``: error kinds by name, for a status column."""
+    return ", ".join(f"{k} {v}" for k, v in sorted(errors.items()) if v)
+
+
 def _row(s: SourceReport) -> tuple[object, ...]:
     if s.failed:
-        status = "FAILED: " + ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items()))
+        status = "FAILED: " + errors_text(s.errors)
     elif s.errors:
-        status = "ok (" + ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items())) + ")"
+        status = "ok (" + errors_text(s.errors) + ")"
     else:
         status = "ok"
     return (
         s.name,
         s.requests,
+        s.not_modified,
         s.fetched,
         s.new,
         s.duplicates,

@@ -7,7 +7,7 @@ starts each pass as a subprocess.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from scrapy.settings import Settings
 
 from crawler.spiders.news import NewsSpider
 from pipelines.config import Config, SourceConfig
+from pipelines.health import SourcePass, update_health
 from pipelines.store import insert_row, open_db, table, utcnow
 
 EXIT_OK = 0
@@ -35,6 +36,7 @@ class SourceReport:
     requests: int = 0
     discovery_ok: int = 0
     discovery_failed: int = 0
+    not_modified: int = 0  # discovery pages answered 304: unchanged, not parsed
     fetched: int = 0
     known: int = 0
     new: int = 0
@@ -73,6 +75,7 @@ class SourceReport:
             requests=int(stats.get("downloader/request_count", 0)),
             discovery_ok=n("discovery/ok"),
             discovery_failed=n("discovery/failed"),
+            not_modified=n("discovery/not_modified"),
             fetched=n("articles/fetched"),
             known=n("articles/known"),
             new=n("articles/new"),
@@ -106,6 +109,7 @@ def crawl_settings(config: Config, *, baseline: bool = False, verbose: bool = Fa
         "CONCURRENT_REQUESTS_PER_DOMAIN": c.concurrent_per_domain,
         "DOWNLOAD_TIMEOUT": c.timeout,
         "ROBOTSTXT_OBEY": c.obey_robots,
+        "NEWSWATCH_RETRY_AFTER_MAX": c.retry_after_max,
         "NEWSWATCH_LOADED_CONFIG": config,
         "NEWSWATCH_BASELINE": baseline,
         "LOG_LEVEL": "INFO" if verbose else "WARNING",
@@ -123,8 +127,12 @@ def run_pass(
     sources: Sequence[SourceConfig] | None = None,
     baseline: bool = False,
     verbose: bool = False,
+    on_source: Callable[[SourceReport], None] | None = None,
 ) -> PassReport:
-    """Crawl and process; alerts are queued, not sent (the caller sends them)."""
+    """Crawl and process; alerts are queued, not sent (the caller sends them).
+
+    ``on_source`` is called with each source's counts as its crawl finishes (live progress).
+    """
     chosen = list(sources if sources is not None else config.enabled_sources())
     db = open_db(config.store_path)
     _close_interrupted_runs(db)
@@ -135,7 +143,7 @@ def run_pass(
     collected: dict[str, dict[str, Any]] = {}
     for source in chosen:
         crawler = process.create_crawler(NewsSpider)
-        _keep_stats(crawler, source.name, collected)
+        _keep_stats(crawler, source.name, collected, on_source)
         process.crawl(crawler, source=source)
     if chosen:
         process.start()
@@ -147,10 +155,17 @@ def run_pass(
     return report
 
 
-def _keep_stats(crawler: Crawler, name: str, into: dict[str, dict[str, Any]]) -> None:
+def _keep_stats(
+    crawler: Crawler,
+    name: str,
+    into: dict[str, dict[str, Any]],
+    on_source: Callable[[SourceReport], None] | None = None,
+) -> None:
     def closed() -> None:
         assert crawler.stats is not None
         into[name] = dict(crawler.stats.get_stats())
+        if on_source is not None:
+            on_source(SourceReport.from_stats(name, into[name]))
 
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
 
@@ -173,8 +188,13 @@ def _finish_run(config: Config, report: PassReport) -> None:
                 "sources": json.dumps({x.name: asdict(x) for x in s}),
             },
         )
+        update_health(db, report.run_id, [_health_input(x) for x in s], config)
     finally:
         db.close()
+
+
+def _health_input(s: SourceReport) -> SourcePass:
+    return SourcePass(s.name, s.errors, s.new + s.duplicates + s.updated)
 
 
 def _close_interrupted_runs(db: sqlite_utils.Database) -> None:

@@ -8,6 +8,7 @@ the XML is read here with lxml (entities off, huge trees refused).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -47,6 +48,18 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     child = "url" if kind == "urlset" else "sitemap"
     entries = [_entry(el) for el in root if _local(el) == child]
     return Sitemap(kind=kind, entries=[e for e in entries if e.url])
+
+
+def listed_before(entry: SitemapEntry, moment: datetime) -> bool:
+    """Whether the entry's news date (else its lastmod) is before ``moment`` (aware)."""
+    stamp = entry.news_published or entry.lastmod
+    if not stamp:
+        return False
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return False  # an unreadable date is no reason to skip an article
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)) < moment
 
 
 def _entry(el: etree._Element) -> SitemapEntry:

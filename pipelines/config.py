@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfoNotFoundError
 
 from pipelines.errors import ConfigError
+from pipelines.schedule import cron_trigger
 from pipelines.topics import Topic, default_topics, load_topics
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
@@ -34,7 +38,7 @@ _SOURCE_KEYS = {
     "enabled",
     "allowed_domains",
 }
-_TOP_KEYS = {"store", "alerts", "sources", "topics", "crawl", "schedule"}
+_TOP_KEYS = {"store", "alerts", "sources", "topics", "crawl", "schedule", "health"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -62,6 +66,9 @@ class AlertsConfig:
     max_age_days: int = 30  # 0 = no limit
     maildir: Path | None = None
     subject_prefix: str = "[newswatch]"
+    subject: str | None = None  # a template, e.g. "[newswatch] {count} new: {topic}"
+    max_items_per_email: int = 25  # a longer digest is split into pages
+    max_per_pass: int = 20  # emails of one item each; the rest of a pass go in one digest
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,23 @@ class CrawlConfig:
     obey_robots: bool = True
     user_agent: str | None = None
     max_pages_per_source: int = 500
+    retry_after_max: float = 120.0  # seconds a 429/503's Retry-After may make a retry wait
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    """When a source counts as failing, and who hears about it."""
+
+    failing_passes: int = 3  # consecutive passes with errors and no article
+    operator: tuple[str, ...] = ()  # empty: the alert recipients ([alerts] to)
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    cron: str = "0 * * * *"
+    cron: str = "0 * * * *"  # 5 fields, or 6 with seconds first
     timezone: str = "UTC"
-    timeout_minutes: int = 50
+    timeout_minutes: float = 50  # a pass still running then is killed (its process group)
+    misfire_grace_seconds: int = 300  # a fire time missed by more than this is skipped
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,7 @@ class Config:
     topics: tuple[Topic, ...]
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
     def enabled_sources(self) -> list[SourceConfig]:
         return [s for s in self.sources if s.enabled]
@@ -147,16 +165,17 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         topics=tuple(topics),
         crawl=_crawl(_table(raw, "crawl", where), where),
         schedule=_schedule(_table(raw, "schedule", where), where),
+        health=_health(_table(raw, "health", where), where),
     )
 
 
 def _alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
-    _reject_unknown(
-        t, {"to", "from", "mode", "max_age_days", "maildir", "subject_prefix"}, where, "alerts."
-    )
+    _reject_unknown(t, _ALERT_KEYS, where, "alerts.")
     to = tuple(_str_list(t.get("to", []), where, "alerts.to"))
     for i, addr in enumerate(to):
-        if "@" not in addr or any(c in addr for c in "\r\n <>"):
+        # "Name <address>" is fine; a linefeed or a second address is not.
+        bare = parseaddr(addr)[1]
+        if "@" not in bare or " " in bare or any(c in addr for c in "\r\n,"):
             raise ConfigError(where, f"alerts.to[{i}]", f"not an email address: {addr!r}")
     mode = _get(t, "mode", str, where, "alerts.mode", "each")
     if mode not in ("each", "digest"):
@@ -179,7 +198,54 @@ def _alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
         subject_prefix=_get(
             t, "subject_prefix", str, where, "alerts.subject_prefix", "[newswatch]"
         ),
+        subject=_subject_template(t, where),
+        max_items_per_email=_at_least(t, "max_items_per_email", 1, 25, where),
+        max_per_pass=_at_least(t, "max_per_pass", 0, 20, where),
     )
+
+
+_ALERT_KEYS = {
+    "to",
+    "from",
+    "mode",
+    "max_age_days",
+    "maildir",
+    "subject_prefix",
+    "subject",
+    "max_items_per_email",
+    "max_per_pass",
+}
+SUBJECT_FIELDS = ("count", "topic", "title", "source", "prefix", "page", "pages")
+
+
+def _subject_template(t: dict[str, Any], where: str) -> str | None:
+    template: str | None = _get(t, "subject", str, where, "alerts.subject", None)
+    if template is None:
+        return None
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise ConfigError(where, "alerts.subject", f"not a valid template: {exc}") from None
+    for name in names:
+        if name not in SUBJECT_FIELDS:
+            raise ConfigError(
+                where,
+                "alerts.subject",
+                f"unknown placeholder {{{name}}} (known: {', '.join(SUBJECT_FIELDS)})",
+            )
+    sample = {"count": 2, "topic": "t", "title": "t", "source": "s", "prefix": "p"}
+    try:  # a format spec that does not suit the value ("{title:d}") fails here, not at send
+        template.format(**sample, page=1, pages=1)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(where, "alerts.subject", f"not a valid template: {exc}") from None
+    return template
+
+
+def _at_least(t: dict[str, Any], name: str, low: int, default: int, where: str) -> int:
+    value: int = _get(t, name, int, where, f"alerts.{name}", default)
+    if value < low:
+        raise ConfigError(where, f"alerts.{name}", f"must be >= {low}, not {value}")
+    return value
 
 
 def _crawl(t: dict[str, Any], where: str) -> CrawlConfig:
@@ -219,7 +285,12 @@ def _crawl(t: dict[str, Any], where: str) -> CrawlConfig:
             "crawl.max_pages_per_source",
             d.max_pages_per_source,
         ),
+        retry_after_max=float(
+            _get(t, "retry_after_max", number, where, "crawl.retry_after_max", 120.0)
+        ),
     )
+    if cfg.retry_after_max < 0:
+        raise ConfigError(where, "crawl.retry_after_max", "must be >= 0 (seconds)")
     if cfg.download_delay < 0 or cfg.autothrottle_start_delay < 0 or cfg.timeout <= 0:
         raise ConfigError(where, "crawl", "delays must be >= 0 and timeout > 0")
     if not 1 <= cfg.concurrent_per_domain <= 8:
@@ -227,15 +298,37 @@ def _crawl(t: dict[str, Any], where: str) -> CrawlConfig:
     return cfg
 
 
+def _health(t: dict[str, Any], where: str) -> HealthConfig:
+    _reject_unknown(t, {"failing_passes", "operator"}, where, "health.")
+    passes = _get(t, "failing_passes", int, where, "health.failing_passes", 3)
+    if passes < 1:
+        raise ConfigError(where, "health.failing_passes", f"must be >= 1, not {passes}")
+    operator = tuple(_str_list(t.get("operator", []), where, "health.operator"))
+    for i, addr in enumerate(operator):
+        if "@" not in addr or any(c in addr for c in "\r\n <>"):
+            raise ConfigError(where, f"health.operator[{i}]", f"not an email address: {addr!r}")
+    return HealthConfig(failing_passes=passes, operator=operator)
+
+
 def _schedule(t: dict[str, Any], where: str) -> ScheduleConfig:
-    _reject_unknown(t, {"cron", "timezone", "timeout_minutes"}, where, "schedule.")
-    cron = _get(t, "cron", str, where, "schedule.cron", "0 * * * *")
-    if len(cron.split()) != 5:
-        raise ConfigError(where, "schedule.cron", f"needs 5 fields (m h dom mon dow): {cron!r}")
+    d = ScheduleConfig()
+    _reject_unknown(t, set(d.__dataclass_fields__), where, "schedule.")
+    cron = _get(t, "cron", str, where, "schedule.cron", d.cron)
+    timezone = _get(t, "timezone", str, where, "schedule.timezone", d.timezone)
+    try:
+        cron_trigger(cron, timezone)
+    except ZoneInfoNotFoundError:
+        raise ConfigError(where, "schedule.timezone", f"unknown time zone {timezone!r}") from None
+    except ValueError as exc:
+        raise ConfigError(where, "schedule.cron", str(exc)) from None
+    timeout = _get(t, "timeout_minutes", (int, float), where, "schedule.timeout_minutes", 50)
+    if timeout <= 0:
+        raise ConfigError(where, "schedule.timeout_minutes", "must be > 0")
+    grace = _get(t, "misfire_grace_seconds", int, where, "schedule.misfire_grace_seconds", 300)
+    if grace < 1:
+        raise ConfigError(where, "schedule.misfire_grace_seconds", "must be >= 1")
     return ScheduleConfig(
-        cron=cron,
-        timezone=_get(t, "timezone", str, where, "schedule.timezone", "UTC"),
-        timeout_minutes=_get(t, "timeout_minutes", int, where, "schedule.timeout_minutes", 50),
+        cron=cron, timezone=timezone, timeout_minutes=float(timeout), misfire_grace_seconds=grace
     )
 
 

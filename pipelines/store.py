@@ -18,6 +18,7 @@ import sqlite_utils
 from sqlite_utils.db import Table
 
 from pipelines.errors import NewswatchError
+from pipelines.urls import same_site, url_key
 
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
@@ -157,6 +158,76 @@ def m003_full_text_search(db: sqlite_utils.Database) -> None:
         )
 
 
+@migration
+def m004_validators_and_source_health(db: sqlite_utils.Database) -> None:
+    # ETag / Last-Modified of every feed, sitemap and section page, sent back as
+    # If-None-Match / If-Modified-Since so that an unchanged page costs a 304 and no parse.
+    # links (JSON): what a 304 would hide, an index's sitemaps or the feeds a page advertises.
+    table(db, "http_validators").create(
+        {
+            "url": str,
+            "source": str,
+            "etag": str,
+            "last_modified": str,
+            "links": str,
+            "checked_at": str,
+        },
+        pk="url",
+        if_not_exists=True,
+    )
+    # The page's own <link rel="canonical">, as it said it (NULL when it names none).
+    articles = table(db, "articles")
+    if "canonical_url" not in articles.columns_dict:
+        articles.add_column("canonical_url", str)
+    # Per-source health (see pipelines/health.py) and the operator-notice outbox it fills.
+    table(db, "source_health").create(
+        {
+            "source": str,
+            "state": str,
+            "bad_passes": int,
+            "since": str,
+            "last_run_id": int,
+            "last_error": str,
+            "updated_at": str,
+        },
+        pk="source",
+        not_null={"state"},
+        defaults={"state": "ok", "bad_passes": 0},
+        if_not_exists=True,
+    )
+    table(db, "notices").create(
+        {
+            "id": int,
+            "source": str,
+            "kind": str,
+            "run_id": int,
+            "detail": str,
+            "created_at": str,
+            "status": str,
+            "attempts": int,
+            "sent_at": str,
+            "last_error": str,
+            "recipients": str,
+            "message_id": str,
+        },
+        pk="id",
+        not_null={"source", "kind", "created_at", "status"},
+        defaults={"status": "pending", "attempts": 0},
+        if_not_exists=True,
+    )
+    table(db, "notices").create_index(["status"], if_not_exists=True)
+
+
+@migration
+def m005_alert_backoff(db: sqlite_utils.Database) -> None:
+    # A delivery error puts an alert back with a time before which no pass retries it;
+    # NULL means "as soon as possible" (every row queued before this migration).
+    alerts = table(db, "alerts")
+    if "next_attempt_at" not in alerts.columns_dict:
+        alerts.add_column("next_attempt_at", str)
+    alerts.create_index(["status", "next_attempt_at"], if_not_exists=True)
+
+
 def open_db(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the dataset; errors name the file."""
     try:
@@ -243,6 +314,46 @@ def remember_url(
         " article_id=coalesce(excluded.article_id, seen_urls.article_id)",
         [url_key, url, source, status, http_status, now, now, article_id, int(status == "gone")],
     )
+
+
+Validators = dict[str, tuple[str, str, str]]  # url -> (ETag, Last-Modified, links JSON)
+
+
+def load_validators(db: sqlite_utils.Database, source: str) -> Validators:
+    """A source's discovery pages: ETag, Last-Modified, links ("" when there are none)."""
+    rows = db.execute(
+        "SELECT url, coalesce(etag, ''), coalesce(last_modified, ''), coalesce(links, '')"
+        " FROM http_validators WHERE source = ?",
+        [source],
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def save_validators(db: sqlite_utils.Database, source: str, validators: Validators) -> None:
+    now = utcnow()
+    with transaction(db):
+        for url, (etag, modified, links) in validators.items():
+            db.execute(
+                "INSERT OR REPLACE INTO http_validators (url, source, etag, last_modified,"
+                " links, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [url, source, etag or None, modified or None, links or None, now],
+            )
+
+
+def canonical_target(db: sqlite_utils.Database, url: str, canonical: str | None) -> str | None:
+    """The stored article a page's rel=canonical names, when it is another URL of its site.
+
+    A copy on another site that names the original stays a row of its own (a duplicate),
+    so that alerts can list where else an article appeared.
+    """
+    if not canonical or url_key(canonical) == url_key(url) or not same_site(canonical, url):
+        return None
+    row = db.execute("SELECT url FROM articles WHERE url_key = ?", [url_key(canonical)]).fetchone()
+    return str(row[0]) if row else None
+
+
+def record_canonical(db: sqlite_utils.Database, article_id: int, canonical: str) -> None:
+    db.execute("UPDATE articles SET canonical_url = ? WHERE id = ?", [canonical, article_id])
 
 
 def insert_row(db: sqlite_utils.Database, name: str, row: dict[str, object]) -> int:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import gzip
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.discovery import article_links, feed_links, next_page_links
-from crawler.feeds import FeedError, parse_feed
+from crawler.discovery import (
+    DiscoveryLedger,
+    article_links,
+    feed_links,
+    is_article_url,
+    next_page_links,
+)
+from crawler.feeds import FeedError, parse_feed, read_feed
+from crawler.middlewares import retry_after_seconds
 from crawler.sitemaps import SitemapError, parse_sitemap
 
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -102,3 +111,148 @@ def test_article_links_by_pattern_or_by_shape() -> None:
         "https://s.example/a-long-wordpress-story-slug/",
     ]
     assert feed_links(page) == ["https://s.example/feed/"]
+
+
+RSS_091 = b"""<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title>
+<link>https://s.example/</link><description>d</description><language>fr</language>
+<item><title>Premier</title><link>https://s.example/premier,1.html</link></item>
+</channel></rss>"""
+RSS_092 = b"""<?xml version="1.0"?><rss version="0.92"><channel><title>Old</title>
+<link>https://s.example/</link><description>d</description>
+<item><title>Deux</title><link>https://s.example/deux,2.html</link>
+<pubDate>Fri, 20 Nov 2026 08:00:00 +0100</pubDate></item></channel></rss>"""
+RSS_10 = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://s.example/"><title>RDF</title><link>https://s.example/</link>
+<description>d</description></channel>
+<item rdf:about="https://s.example/trois,3.html"><title>Trois</title>
+<link>https://s.example/trois,3.html</link><dc:date>2026-11-20T08:00:00+01:00</dc:date></item>
+</rdf:RDF>"""
+RSS_20 = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>N</title>
+<item><title>Quatre</title><link>https://s.example/quatre,4.html?utm_source=rss</link>
+<pubDate>Fri, 20 Nov 2026 07:00:00 GMT</pubDate></item></channel></rss>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "version", "expected"),
+    [
+        (RSS_091, "rss091u", ("https://s.example/premier,1.html", "Premier", None)),
+        (
+            RSS_092,
+            "rss092",
+            ("https://s.example/deux,2.html", "Deux", "2026-11-20T07:00:00+00:00"),
+        ),
+        (
+            RSS_10,
+            "rss10",
+            ("https://s.example/trois,3.html", "Trois", "2026-11-20T07:00:00+00:00"),
+        ),
+        (
+            RSS_20,
+            "rss20",
+            (
+                "https://s.example/quatre,4.html?utm_source=rss",
+                "Quatre",
+                "2026-11-20T07:00:00+00:00",
+            ),
+        ),
+        (ATOM, "atom10", ("https://s.example/a,1.html", "Un titre", "2026-11-20T09:00:00+00:00")),
+    ],
+)
+def test_every_feed_version_gives_links_titles_and_utc_dates(
+    body: bytes, version: str, expected: tuple[str, str, str | None]
+) -> None:
+    feed = read_feed(body, "https://s.example/feed")
+    assert feed.version == version
+    (entry,) = feed.entries
+    assert (entry.url, entry.title, entry.published) == expected
+
+
+def test_autodiscovery_finds_rss_and_atom_links_but_not_other_alternates() -> None:
+    page = response(
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss">'
+        '<link rel="alternate" type="application/atom+xml" href="https://s.example/atom.xml">'
+        '<link rel="alternate" hreflang="en" href="/en/">'
+        '<link rel="alternate stylesheet" type="text/css" href="/x.css"></head></html>'
+    )
+    assert feed_links(page) == ["https://s.example/rss", "https://s.example/atom.xml"]
+
+
+def test_sitemap_entries_without_a_pattern_are_judged_by_their_shape() -> None:
+    page = "https://s.example/sitemap.xml"
+    assert is_article_url("https://s.example/israel-maroc-accord,123.html", None, page)
+    assert not is_article_url("https://s.example/maroc.html", None, page)
+    assert not is_article_url("https://other.example/a-long-story-slug-here/", None, page)
+    assert is_article_url("https://s.example/maroc.html", re.compile(r"maroc"), page)
+
+
+def test_retry_after_in_seconds_or_as_a_date() -> None:
+    now = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    assert retry_after_seconds("120", now) == 120.0
+    assert retry_after_seconds("Fri, 20 Nov 2026 08:00:30 GMT", now) == 30.0
+    assert retry_after_seconds("Fri, 20 Nov 2026 07:00:00 GMT", now) == 0.0  # in the past
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None, now) is None
+
+
+def test_ledger_keeps_validators_only_where_every_link_was_fetched() -> None:
+    ledger = DiscoveryLedger()
+    ledger.opened("s/1", "section", None)
+    ledger.opened("s/2", "section", "s/1")
+    ledger.opened("feed", "feed", None)
+    for url in ("s/1", "s/2", "feed"):
+        ledger.read(url, 200, f'"{url}"', "")
+    ledger.opened("index", "sitemap", None)
+    ledger.read("index", 200, "", "Fri, 20 Nov 2026 08:00:00 GMT")
+    ledger.links("index", ["https://s.example/a.xml"])
+    ledger.spoil("s/2")  # a link on page 2 failed: page 1 led there, so it is spoiled too
+    assert ledger.keepable() == {
+        "feed": ('"feed"', "", ""),
+        "index": ("", "Fri, 20 Nov 2026 08:00:00 GMT", '["https://s.example/a.xml"]'),
+    }
+    ledger.opened("s/3", "section", None)
+    ledger.read("s/3", 304, "", "")  # a 304 carries nothing new to keep
+    assert "s/3" not in ledger.validators
+
+
+def test_a_crash_on_an_article_or_a_listing_spoils_the_listings() -> None:
+    from scrapy.http import Request
+
+    from crawler.spiders.news import NewsSpider
+    from pipelines.urls import url_key
+
+    spider = NewsSpider(source="s")
+    article = "https://s.example/a,1.html"
+    spider.ledger.opened("https://s.example/feed", "feed", None)
+    spider.ledger.opened("https://s.example/s?page=2", "section", "https://s.example/s")
+    spider.ledger.listed(url_key(article), "https://s.example/feed")
+    stored = HtmlResponse(url=article, request=Request(article, meta={"nw_url": article}))
+    spider.page_crashed(stored)
+    page = "https://s.example/s?page=2"
+    spider.page_crashed(HtmlResponse(url=page, request=Request(page, meta={"nw_disc": page})))
+    assert spider.ledger.spoiled == {
+        "https://s.example/feed",
+        "https://s.example/s?page=2",
+        "https://s.example/s",
+    }
+    assert url_key(article) in spider.ledger.failed
+    spider.ledger.opened("https://s.example/sitemap.xml", "sitemap", None)
+    spider.ledger.listed(url_key(article), "https://s.example/sitemap.xml")  # listed later
+    assert "https://s.example/sitemap.xml" in spider.ledger.spoiled
+
+
+def test_rel_canonical_names_a_stored_article_of_the_same_site_only(tmp_path: Path) -> None:
+    from pipelines.store import canonical_target, insert_row, open_db, utcnow
+    from pipelines.urls import url_key
+
+    db = open_db(tmp_path / "nw.db")
+    stored = "https://s.example/a,1.html"
+    row = {"url": stored, "url_key": url_key(stored), "source": "s", "text": "t"}
+    insert_row(db, "articles", row | {"fetched_at": utcnow()})
+    copy = "https://s.example/amp/copy-of-a,1.html"
+    assert canonical_target(db, copy, stored + "?utm_source=x") == stored
+    assert canonical_target(db, stored, stored) is None  # the page itself
+    assert canonical_target(db, copy, "https://s.example/other,2.html") is None  # not stored
+    assert canonical_target(db, "https://other.example/x", stored) is None  # another site
+    assert canonical_target(db, copy, None) is None

@@ -7,6 +7,7 @@ section pages of the sample sites list, since other tests take it as their expec
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -304,6 +305,47 @@ def test_a_site_taken_down_refuses_connections_and_comes_back(
     servers.bring_up("bladi")
     assert servers["bladi"] + "/robots.txt" == url
     assert fetch(url).status == 200
+
+
+def test_fail_next_answers_a_status_with_retry_after_then_serves_again(
+    editable: tuple[SiteServers, Path],
+) -> None:
+    servers, _ = editable
+    url = servers["bladi"] + "/spip.php?page=backend"
+    servers.fail_next("bladi", "/spip.php?page=backend", 429, retry_after="7", times=2)
+    first, second, third = (fetch(url) for _ in range(3))
+    assert (first.status, first.headers["Retry-After"]) == (429, "7")
+    assert second.status == 429 and third.status == 200
+    assert [r.status for r in servers.requests("bladi")] == [429, 429, 200]
+    assert fetch(servers["bladi"] + "/robots.txt").status == 200  # other paths unaffected
+
+
+def test_gzip_content_encoding_only_for_clients_that_ask(
+    editable: tuple[SiteServers, Path],
+) -> None:
+    servers, _ = editable
+    url = servers["bladi"] + "/sitemap.xml"
+    plain = fetch(url)
+    servers.set_gzip("bladi")
+    packed = fetch(url, {"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.body) == plain.body
+    assert servers.requests("bladi")[-1].bytes_sent == len(packed.body) < len(plain.body)
+    assert fetch(url).headers["Content-Encoding"] is None  # no Accept-Encoding: plain
+    assert fetch(url, {"If-None-Match": packed.headers["ETag"]}).status == 304
+
+
+def test_write_adds_files_to_a_copy_never_to_the_bundled_sites(
+    editable: tuple[SiteServers, Path], sample: SiteServers
+) -> None:
+    servers, folder = editable
+    servers.write("bladi", "/nouveau/article,1.html", "<!DOCTYPE html><p>{{base}}</p>")
+    got = fetch(servers["bladi"] + "/nouveau/article,1.html")
+    assert got.body == f"<!DOCTYPE html><p>{servers['bladi']}</p>".encode()
+    with pytest.raises(ValueError, match="outside the site folder"):
+        servers.write("bladi", "../escape.html", "x")
+    with pytest.raises(ValueError, match="serve a copy"):
+        sample.write("bladi", "/x.html", "x")
 
 
 def test_a_slow_site_makes_a_short_timeout_expire(editable: tuple[SiteServers, Path]) -> None:

@@ -1,0 +1,231 @@
+"""Source health: notice a source that silently broke, tell the operator once, and again
+when it recovers.
+
+Each pass records per source what it fetched and which errors it met (``runs.sources``).
+A pass is *bad* for a source when it met errors that concern the source itself and
+yielded no article. After ``[health] failing_passes`` bad passes in a row the source turns
+``failing`` and one notice is queued; the first pass that is not bad turns it ``ok`` again
+and queues one "recovered" notice. The state change and its notice are written in one
+transaction, so a crash can neither lose a notice nor queue it twice.
+
+Notices go through an outbox (``notices``) with the states of the alert outbox:
+``pending`` -> ``sending`` -> ``sent``, back to ``pending`` on a delivery error until
+``MAX_ATTEMPTS``, then ``failed``; a row left ``sending`` by a crash is marked ``failed``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+import sqlite_utils
+
+from pipelines.config import Config
+from pipelines.errors import DeliveryError
+from pipelines.store import insert_row, transaction, utcnow
+from pipelines.transport import RecipientsRefused, Transport
+
+MAX_ATTEMPTS = 5
+# One page gone (remembered, not asked for again) or refused by robots.txt says nothing
+# about the source; a refused connection, a timeout, a 5xx or an unreadable feed does.
+PAGE_LEVEL_ERRORS = frozenset({"http_404", "http_410", "robots", "not_html"})
+INTERRUPTED = "interrupted while sending: it may or may not have been delivered"
+
+
+@dataclass(frozen=True)
+class SourcePass:
+    """What one pass saw of one source, as far as health is concerned."""
+
+    name: str
+    errors: Mapping[str, int]
+    articles: int  # pages stored or refreshed: new, duplicates, updated
+
+    @property
+    def trouble(self) -> dict[str, int]:
+        return {k: v for k, v in self.errors.items() if k not in PAGE_LEVEL_ERRORS and v}
+
+    @property
+    def bad(self) -> bool:
+        return bool(self.trouble) and self.articles == 0
+
+
+@dataclass
+class NoticeReport:
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def update_health(
+    db: sqlite_utils.Database, run_id: int, passes: Sequence[SourcePass], config: Config
+) -> list[str]:
+    """Record one pass; returns the notices queued, as ``"source kind"`` strings."""
+    queued = []
+    for p in passes:
+        with transaction(db):
+            kind = _step(db, run_id, p, config.health.failing_passes)
+            if kind is not None:
+                detail = json.dumps({"errors": p.trouble}, sort_keys=True)
+                insert_row(
+                    db,
+                    "notices",
+                    {
+                        "source": p.name,
+                        "kind": kind,
+                        "run_id": run_id,
+                        "detail": detail,
+                        "created_at": utcnow(),
+                        "status": "pending",
+                        "attempts": 0,
+                    },
+                )
+                queued.append(f"{p.name} {kind}")
+    return queued
+
+
+def _step(db: sqlite_utils.Database, run_id: int, p: SourcePass, limit: int) -> str | None:
+    """Move one source's state; returns the notice kind to queue, if any."""
+    row = db.execute(
+        "SELECT state, bad_passes, since FROM source_health WHERE source = ?", [p.name]
+    ).fetchone()
+    state, bad_passes, since = row if row else ("ok", 0, None)
+    now = utcnow()
+    notice = None
+    if p.bad:
+        bad_passes += 1
+        if state == "ok" and bad_passes >= limit:
+            state, since, notice = "failing", now, "failing"
+    else:
+        bad_passes = 0
+        if state == "failing":
+            state, since, notice = "ok", now, "recovered"
+    error = ", ".join(f"{k} {v}" for k, v in sorted(p.trouble.items())) or None
+    db.execute(
+        "INSERT OR REPLACE INTO source_health (source, state, bad_passes, since, last_run_id,"
+        " last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [p.name, state, bad_passes, since, run_id, error, now],
+    )
+    return notice
+
+
+def health_states(db: sqlite_utils.Database) -> dict[str, dict[str, object]]:
+    return {r["source"]: r for r in db.query("SELECT * FROM source_health")}
+
+
+def build_notice(
+    row: Mapping[str, object], config: Config, to: Sequence[str], now: datetime | None = None
+) -> EmailMessage:
+    """A plain UTF-8 email about one source turning failing or recovering."""
+    source = str(row["source"])
+    titles = {s.name: s.title or s.name for s in config.sources}
+    title = titles.get(source, source)
+    errors: dict[str, int] = json.loads(str(row["detail"] or "{}")).get("errors", {})
+    listed = ", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) or "none"
+    passes = config.health.failing_passes
+    if row["kind"] == "failing":
+        subject = f"source {source} is failing"
+        text = (
+            f"The source {title} ({source}) has met errors and yielded no article in"
+            f" {passes} pass(es) in a row.\n\nErrors in the latest pass (run {row['run_id']}):"
+            f" {listed}\n\nYou will get one more email when it works again. Details:\n"
+            f"    newswatch sources status\n    newswatch sources check {source}\n"
+        )
+    else:
+        subject = f"source {source} has recovered"
+        text = (
+            f"The source {title} ({source}) works again: run {row['run_id']} read it"
+            " without errors, or found articles.\n"
+        )
+    msg = EmailMessage()
+    msg["Subject"] = f"{config.alerts.subject_prefix} {subject}"
+    msg["From"] = config.alerts.sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    domain = parseaddr(config.alerts.sender)[1].rpartition("@")[2] or "localhost"
+    msg["Message-ID"] = make_msgid(f"newswatch.notice-{row['id']}", domain=domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text, charset="utf-8")
+    return msg
+
+
+def send_notices(
+    db: sqlite_utils.Database, transport: Transport | None, config: Config
+) -> NoticeReport:
+    """Send every pending notice; ``transport=None`` is a dry run (messages are returned)."""
+    report = NoticeReport()
+    to = list(config.health.operator or config.alerts.to)
+    if transport is not None:
+        with transaction(db):
+            db.execute(
+                "UPDATE notices SET status = 'failed', last_error = ? WHERE status = 'sending'",
+                [INTERRUPTED],
+            )
+    for row in db.query("SELECT * FROM notices WHERE status = 'pending' ORDER BY id"):
+        if not to:
+            report.pending += 1
+            report.errors.append("no operator: set [health] operator or [alerts] to")
+            continue
+        msg = build_notice(row, config, to)
+        report.messages.append(msg)
+        if transport is not None:
+            _deliver(db, transport, msg, int(row["id"]), to, report)
+    return report
+
+
+def _deliver(
+    db: sqlite_utils.Database,
+    transport: Transport,
+    msg: EmailMessage,
+    notice_id: int,
+    to: list[str],
+    report: NoticeReport,
+) -> None:
+    with transaction(db):
+        claimed = db.execute(
+            "UPDATE notices SET status = 'sending', attempts = attempts + 1, recipients = ?,"
+            " message_id = ? WHERE id = ? AND status = 'pending'",
+            [json.dumps(to), msg["Message-ID"], notice_id],
+        ).rowcount
+    if not claimed:  # another sender took it
+        report.messages.pop()
+        return
+    try:
+        transport.send(msg)
+    except RecipientsRefused as exc:
+        if exc.delivered:  # some got it: a retry would reach them twice
+            _mark_sent(db, notice_id, str(exc))
+            report.sent += 1
+            report.errors.append(str(exc))
+            return
+        _put_back(db, notice_id, str(exc), report)
+        return
+    except DeliveryError as exc:
+        _put_back(db, notice_id, str(exc), report)
+        return
+    _mark_sent(db, notice_id, None)
+    report.sent += 1
+
+
+def _put_back(db: sqlite_utils.Database, notice_id: int, error: str, report: NoticeReport) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE notices SET last_error = ?, status = CASE WHEN attempts >= ?"
+            " THEN 'failed' ELSE 'pending' END WHERE id = ?",
+            [error, MAX_ATTEMPTS, notice_id],
+        )
+    report.failed += 1
+    report.errors.append(error)
+
+
+def _mark_sent(db: sqlite_utils.Database, notice_id: int, note: str | None) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE notices SET status = 'sent', sent_at = ?, last_error = ? WHERE id = ?",
+            [utcnow(), note, notice_id],
+        )
