@@ -1,9 +1,13 @@
 """The ``newswatch`` command line.
 
-Exit codes: 0 the command did its work; 1 a source failed as a whole (``run``); 2 a
-configuration or usage error; 3 alerts could not be delivered (they stay queued and the
-next pass retries); 4 the database could not be opened or written; 5 another pass is
-running on the same database.
+Exit codes (also in ``newswatch --help`` and docs/operations.md):
+
+0  the command did its work
+1  a source failed as a whole (``run``); a check failed (``doctor``)
+2  a configuration or usage error (the message names the file and the key)
+3  alerts could not be delivered (they stay queued; the next pass retries)
+4  the database could not be opened or written
+5  another pass is running on the same database (the message names its pid)
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +28,9 @@ from pipelines.errors import ConfigError
 from pipelines.lock import pass_lock
 from pipelines.store import open_db
 from pipelines.transport import MaildirTransport, SmtpTransport, transport_from_env
+
+if TYPE_CHECKING:
+    from pipelines.alerts import SendReport
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +51,19 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     Example:
         newswatch --config newswatch.toml init
         newswatch --config newswatch.toml run
+
+    \b
+    Exit codes:
+    0  the command did its work
+    1  a source failed as a whole (run); a check failed (doctor)
+    2  a configuration or usage error
+    3  alerts could not be delivered (they stay queued)
+    4  the database could not be opened or written
+    5  another pass is running on the same database
     """
+    from crawler.progress import setup_logging
+
+    setup_logging(verbose)
     ctx.obj = State(config_path, verbose)
 
 
@@ -77,37 +97,59 @@ def init(state: State) -> None:
     "--baseline", is_flag=True, help="Store what the sources have now and alert on none of it."
 )
 @click.option("--no-send", is_flag=True, help="Queue alerts but do not send them.")
+@click.option(
+    "--progress/--summary",
+    default=None,
+    help="A line per source as it finishes and the table (default on a terminal), or one"
+    " summary line (default under cron).",
+)
 @pass_state
 @fail_cleanly
-def run(state: State, only: tuple[str, ...], baseline: bool, no_send: bool) -> None:
+def run(
+    state: State, only: tuple[str, ...], baseline: bool, no_send: bool, progress: bool | None
+) -> None:
     """One pass: crawl every enabled source, store new articles, send alerts.
 
     Exits 0 when the pass completed (404s and non-articles are counted, not fatal), 1 when
-    a source failed as a whole, 2 on a configuration error, 3 when alerts could not be sent.
+    a source failed as a whole, 2 on a configuration error, 3 when alerts could not be sent,
+    4 on a database error, 5 when another pass is running.
 
     \b
     Example:
         newswatch --config newswatch.toml run
         newswatch run --source bladi_net --baseline
     """
+    from crawler.progress import print_progress, print_unattended
     from crawler.report import print_pass
     from crawler.runner import EXIT_DELIVERY, run_pass
 
     config = state.config
     sources = [config.source(n) for n in only] if only else None
     transport = None if no_send else _transport(config)
+    live = sys.stdout.isatty() if progress is None else progress
     with pass_lock(config.store_path):
-        report = run_pass(config, sources=sources, baseline=baseline, verbose=state.verbose)
-        print_pass(report)
+        report = run_pass(
+            config,
+            sources=sources,
+            baseline=baseline,
+            verbose=state.verbose,
+            on_source=print_progress if live else None,
+        )
+        if live:
+            print_pass(report)
+        else:
+            print_unattended(report)
         code = report.exit_code
-        if transport and not _send(config, dry_run=False, transport=transport) and not code:
-            code = EXIT_DELIVERY
+        if transport is not None:
+            delivered = _send(config, dry_run=False, transport=transport, run_id=report.run_id)
+            if not delivered and not code:
+                code = EXIT_DELIVERY
     sys.exit(code)
 
 
 @main.group()
 def alerts() -> None:
-    """The alert outbox: list, send, resend."""
+    """The alert outbox: list, preview, send, resend."""
 
 
 @alerts.command("list")
@@ -126,7 +168,8 @@ def alerts_list(state: State, as_json: bool, status: str | None) -> None:
     db = open_db(state.config.store_path)
     sql = (
         "SELECT alerts.id, alerts.topic, alerts.status, alerts.attempts, alerts.created_at,"
-        " alerts.sent_at, alerts.last_error, articles.id AS article_id, articles.source,"
+        " alerts.sent_at, alerts.next_attempt_at, alerts.last_error,"
+        " articles.id AS article_id, articles.source,"
         " articles.lang, articles.published, articles.title, articles.url"
         " FROM alerts JOIN articles ON articles.id = alerts.article_id"
         + (" WHERE alerts.status = ?" if status else "")
@@ -142,27 +185,69 @@ def alerts_list(state: State, as_json: bool, status: str | None) -> None:
                 f"{r['id']:>5}  {r['status']:<8} {r['source']:<14} {r['lang'] or '--':<3}"
                 f" {(r['published'] or '')[:10]:<10}  {r['title']}"
             )
+            if r["last_error"] and r["status"] != "sent":
+                retry = f", next try {r['next_attempt_at']}" if r["next_attempt_at"] else ""
+                click.echo(f"       attempts {r['attempts']}{retry}; last error: {r['last_error']}")
     if not rows and not as_json:
         click.echo("no alerts")
 
 
 @alerts.command("send")
 @click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them.")
+@click.option("--now", "now", is_flag=True, help="Also retry alerts still waiting out a backoff.")
 @pass_state
 @fail_cleanly
-def alerts_send(state: State, dry_run: bool) -> None:
+def alerts_send(state: State, dry_run: bool, now: bool) -> None:
     """Send pending alerts by SMTP ($NEWSWATCH_SMTP_URL) or into the Maildir.
+
+    An alert the server refused waits 5 min, 10, 20, ... (at most 6 h) before the next
+    try; --now ignores the wait. --dry-run prints and changes nothing.
 
     \b
     Example:
         NEWSWATCH_SMTP_URL='smtp://user:pass@mail.example.org:587?starttls=1' \\
             newswatch alerts send
         newswatch alerts send --dry-run
+        newswatch alerts send --now
     """
     with pass_lock(state.config.store_path):
-        delivered = _send(state.config, dry_run=dry_run)
+        delivered = _send(state.config, dry_run=dry_run, ignore_backoff=now)
     if not delivered:
         sys.exit(3)
+
+
+@alerts.command("preview")
+@click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the text.")
+@click.option("--now", "now", is_flag=True, help="Include alerts still waiting out a backoff.")
+@pass_state
+@fail_cleanly
+def alerts_preview(state: State, as_html: bool, now: bool) -> None:
+    """Print the next alert email exactly as it would be sent; sends and changes nothing.
+
+    \b
+    Example:
+        newswatch alerts preview
+        newswatch alerts preview --html > next.html
+    """
+    from pipelines.alerts import send_pending
+    from pipelines.mail import render_text
+
+    db = open_db(state.config.store_path)
+    try:
+        report = send_pending(db, None, state.config, ignore_backoff=now)
+    finally:
+        db.close()
+    if not report.messages:
+        click.echo("no alert is waiting to be sent")
+        return
+    first = report.messages[0]
+    if as_html:
+        part = first.get_body(preferencelist=("html",))
+        click.echo(str(part.get_content()) if part is not None else "")
+    else:
+        click.echo(render_text(first))
+    if len(report.messages) > 1:
+        click.echo(f"({len(report.messages) - 1} more message(s) after this one)", err=True)
 
 
 @alerts.command("resend")
@@ -192,9 +277,17 @@ def _transport(config: Config) -> SmtpTransport | MaildirTransport:
 
 
 def _send(
-    config: Config, *, dry_run: bool, transport: SmtpTransport | MaildirTransport | None = None
+    config: Config,
+    *,
+    dry_run: bool,
+    transport: SmtpTransport | MaildirTransport | None = None,
+    ignore_backoff: bool = False,
+    run_id: int | None = None,
 ) -> bool:
-    """Send (or print) pending alerts; False when some could not be delivered."""
+    """Send (or print) pending alerts; False when some could not be delivered.
+
+    With ``run_id``, the pass's row in ``runs`` gets the number of alerts sent.
+    """
     from pipelines.alerts import send_pending
     from pipelines.mail import render_text
 
@@ -202,7 +295,15 @@ def _send(
         transport = _transport(config)
     db = open_db(config.store_path)
     try:
-        report = send_pending(db, transport, config)
+        report = send_pending(db, transport, config, ignore_backoff=ignore_backoff)
+        if run_id is not None and transport is not None:
+            db.execute("UPDATE runs SET alerts_sent = ? WHERE id = ?", [report.sent, run_id])
+        from pipelines.health import send_notices  # operator notices share the step
+
+        notices = send_notices(db, transport, config)
+        report.messages += notices.messages
+        report.failed += notices.failed
+        report.errors += notices.errors
     finally:
         db.close()
     if dry_run:
@@ -212,13 +313,28 @@ def _send(
         click.echo(f"dry run: {len(report.messages)} message(s) not sent")
         return True
     assert transport is not None
-    click.echo(
-        f"alerts: {report.sent} sent via {transport.describe()}, {report.failed} failed"
-        + (f", {report.pending} without recipients" if report.pending else "")
-    )
+    click.echo(_send_summary(report, transport.describe()))
     for err in dict.fromkeys(report.errors):
         click.echo(f"newswatch: alert delivery: {err}", err=True)
-    return not report.failed
+    return not report.undelivered
+
+
+def _send_summary(report: SendReport, where: str) -> str:
+    parts = [f"alerts: {report.sent} sent via {where}"]
+    if report.held:
+        parts.append(f"{report.held} kept for the next pass (server not reached)")
+    if report.retrying or report.waiting:
+        when = f" (next try {report.next_attempt_at})" if report.next_attempt_at else ""
+        parts.append(f"{report.retrying + report.waiting} waiting to retry{when}")
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    if report.pending:
+        parts.append(f"{report.pending} without recipients")
+    if report.failed_total:
+        parts.append(
+            f"{report.failed_total} failed in the outbox (newswatch alerts list --status failed)"
+        )
+    return ", ".join(parts)
 
 
 @main.command()
@@ -293,11 +409,14 @@ def demo(output: Path) -> None:
 
 
 def _register_groups() -> None:
+    from crawler.cli_ops import doctor, schedule
     from crawler.cli_sources import sources
     from crawler.cli_topics import topics
 
     main.add_command(sources)
     main.add_command(topics)
+    main.add_command(schedule)
+    main.add_command(doctor)
 
 
 _register_groups()

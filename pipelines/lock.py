@@ -1,41 +1,99 @@
 """One pass at a time per dataset: a cron pass and a scheduled pass must not overlap.
 
 The lock is an ``flock`` on ``<database>.lock``: the kernel drops it when its process dies,
-however it dies, so a lock can never be left stale by a crash. The file keeps the holder's
-pid and start time, for the message a refused pass prints.
+however it dies, so a dead holder can never block the next pass. The file records who
+holds it (pid, host, start time): a refused pass names the holder, and a pass that finds
+the record of a holder that never let go (it was killed) reports that stale lock and takes
+it over. A clean exit empties the file.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.errors import NewswatchError
 from pipelines.store import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class PassRunning(NewswatchError):
     """Another pass holds the lock of this dataset."""
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Who wrote the lock file: ``pid 123 on host since 2026-01-01T00:00:00+00:00``."""
+
+    pid: int
+    host: str
+    since: str
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} on {self.host}, started {self.since}"
+
+    def alive(self) -> bool:
+        """Whether the holder still runs (only knowable on this host; elsewhere: assume so)."""
+        if self.host != socket.gethostname():
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, under another user
+            return True
+        return True
+
+
+def lock_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + ".lock")
+
+
+def read_holder(text: str) -> Holder | None:
+    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    try:
+        return Holder(int(fields["pid"]), fields.get("host", "?"), fields.get("since", "?"))
+    except (KeyError, ValueError):
+        return None
+
+
 @contextmanager
 def pass_lock(store_path: Path) -> Iterator[None]:
-    path = store_path.with_name(store_path.name + ".lock")
+    path = lock_path(store_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
+        recorded = read_holder(os.pread(fd, 400, 0).decode("utf-8", "replace"))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
-            raise PassRunning(
-                f"another newswatch pass is running on {store_path} ({holder}); not starting"
-            ) from None
+            raise PassRunning(_refusal(store_path, recorded)) from None
+        if recorded is not None and recorded.pid != os.getpid():
+            log.warning(
+                "stale lock %s: %s did not finish (killed?); taking it over", path, recorded
+            )
+        record = f"pid={os.getpid()}\nhost={socket.gethostname()}\nsince={utcnow()}\n"
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {utcnow()}\n".encode(), 0)
+        os.pwrite(fd, record.encode(), 0)
         yield
+        os.ftruncate(fd, 0)  # a clean exit leaves no record behind
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def _refusal(store_path: Path, holder: Holder | None) -> str:
+    if holder is None:
+        who = "a process that left no record"
+    elif holder.alive():
+        who = str(holder)
+    else:
+        # The holder is gone but a process it started still has the lock file open.
+        who = f"a child of {holder}, which is no longer running"
+    return f"another newswatch pass is running on {store_path} ({who}); not starting"

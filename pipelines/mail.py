@@ -7,6 +7,7 @@ package writes the MIME; this module only decides what the message says.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import re
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from urllib.parse import urlsplit
 
 # A subject line is read in a list of mails: past this length nobody sees the rest anyway.
@@ -24,6 +25,9 @@ SUBJECT_TITLE_MAX = 150
 # Shown by render_text(): what an operator checks before letting a real send go out.
 _SHOWN_HEADERS = ("From", "To", "Date", "Subject", "Message-ID")
 _UNKNOWN = "unknown"
+# UTF-8 bytes per encoded word of a display name: 45 bytes make 60 base64 characters, and
+# with "=?utf-8?b?" and "?=" the 72 that fit a folded header line (RFC 2047 allows 75).
+_NAME_CHUNK_BYTES = 45
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,10 @@ def build_message(
     to: Sequence[str],
     subject_prefix: str = "[newswatch]",
     now: datetime | None = None,
+    subject_template: str | None = None,
+    page: tuple[int, int] | None = None,
 ) -> EmailMessage:
-    """One email about one item, or a digest about several.
+    """One email about one item, or a digest about several (``page`` of a long digest).
 
     Values come from crawled pages, so nothing from an item reaches a header without
     being folded into one line, and nothing reaches the HTML part unescaped.
@@ -63,16 +69,17 @@ def build_message(
         raise ValueError("an alert email needs at least one item")
     if not to:
         raise ValueError("an alert email needs at least one recipient")
+    msg_id = message_id(items, sender)  # checks the sender first, with the clearer message
     msg = EmailMessage()
-    _set_subject(msg, subject(items, subject_prefix))
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
+    _set_subject(msg, subject(items, subject_prefix, template=subject_template, page=page))
+    _set_addresses(msg, "From", [sender])
+    _set_addresses(msg, "To", to)
     msg["Date"] = format_datetime(_as_utc(now or datetime.now(UTC)))
-    msg["Message-ID"] = message_id(items, sender)
+    msg["Message-ID"] = msg_id
     # RFC 3834: tells vacation responders and ticket systems not to answer an alert.
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_plain(items))
-    msg.add_alternative(render_html(items), subtype="html")
+    msg.set_content(render_plain(items, page))
+    msg.add_alternative(render_html(items, page), subtype="html")
     return msg
 
 
@@ -84,15 +91,43 @@ def render_text(message: EmailMessage) -> str:
     return "\n".join(lines) + "\n\n" + text
 
 
-def subject(items: Sequence[AlertItem], prefix: str = "[newswatch]") -> str:
-    """``New: <title>`` for one item, ``<n> new: <topic titles>`` for a digest."""
+def subject(
+    items: Sequence[AlertItem],
+    prefix: str = "[newswatch]",
+    *,
+    template: str | None = None,
+    page: tuple[int, int] | None = None,
+) -> str:
+    """``New: <title>`` for one item, ``<n> new: <topic titles>`` for a digest.
+
+    A ``template`` ([alerts] subject) replaces both; its placeholders are checked when
+    the configuration is loaded (``SUBJECT_FIELDS`` in ``pipelines/config.py``).
+    """
+    if template is not None:
+        return one_line(template.format(**_subject_fields(items, prefix, page)))
+    pages = f" ({page[0]}/{page[1]})" if page and page[1] > 1 else ""
     if len(items) == 1:
         item = items[0]
         text = f"New: {_shorten(one_line(item.title) or item.url, SUBJECT_TITLE_MAX)}"
     else:
         topics = ", ".join(dict.fromkeys(one_line(i.topic_title) or i.topic for i in items))
         text = f"{len(items)} new: {_shorten(topics, SUBJECT_TITLE_MAX)}"
-    return one_line(f"{prefix} {text}")
+    return one_line(f"{prefix} {text}{pages}")
+
+
+def _subject_fields(
+    items: Sequence[AlertItem], prefix: str, page: tuple[int, int] | None
+) -> dict[str, object]:
+    first = items[0]
+    return {
+        "count": len(items),
+        "topic": ", ".join(dict.fromkeys(one_line(i.topic_title) or i.topic for i in items)),
+        "title": _shorten(one_line(first.title) or first.url, SUBJECT_TITLE_MAX),
+        "source": ", ".join(dict.fromkeys(one_line(i.source) for i in items)),
+        "prefix": prefix,
+        "page": page[0] if page else 1,
+        "pages": page[1] if page else 1,
+    }
 
 
 def message_id(items: Sequence[AlertItem], sender: str) -> str:
@@ -132,9 +167,9 @@ def safe_link(url: str) -> str | None:
     return None
 
 
-def render_plain(items: Sequence[AlertItem]) -> str:
+def render_plain(items: Sequence[AlertItem], page: tuple[int, int] | None = None) -> str:
     """The plain-text part: complete on its own, for clients that never show HTML."""
-    blocks = [_intro(items)]
+    blocks = [_intro(items, page)]
     for number, item in enumerate(items, start=1):
         heading = f"{number}. " if len(items) > 1 else ""
         blocks.append(_plain_item(item, heading))
@@ -142,20 +177,21 @@ def render_plain(items: Sequence[AlertItem]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def render_html(items: Sequence[AlertItem]) -> str:
+def render_html(items: Sequence[AlertItem], page: tuple[int, int] | None = None) -> str:
     """The HTML part: the same content as the plain part, every value escaped."""
     body = "\n".join(_html_item(item) for item in items)
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n<body>\n'
-        f"<p>{_esc(_intro(items))}</p>\n{body}\n"
+        f"<p>{_esc(_intro(items, page))}</p>\n{body}\n"
         '<p style="color:#666">Sent by newswatch.</p>\n</body></html>\n'
     )
 
 
-def _intro(items: Sequence[AlertItem]) -> str:
+def _intro(items: Sequence[AlertItem], page: tuple[int, int] | None = None) -> str:
     topics = ", ".join(dict.fromkeys(one_line(i.topic_title) or i.topic for i in items))
     noun = "article" if len(items) == 1 else "articles"
-    return f"newswatch found {len(items)} new {noun} for: {topics}"
+    part = f" (part {page[0]} of {page[1]})" if page and page[1] > 1 else ""
+    return f"newswatch found {len(items)} new {noun} for: {topics}{part}"
 
 
 def _facts(item: AlertItem) -> str:
@@ -229,6 +265,58 @@ def _set_subject(msg: EmailMessage, text: str) -> None:
     """
     charset = "us-ascii" if text.isascii() and "=?" not in text else "utf-8"
     msg.set_raw("Subject", Header(text, charset, header_name="Subject").encode(linesep="\n"))
+
+
+def _set_addresses(msg: EmailMessage, name: str, addresses: Sequence[str]) -> None:
+    """Set From or To so that display names arrive exactly as configured.
+
+    Python 3.11's folder drops the space where it splits a long non-ASCII display name
+    between two encoded words ("Israël الإسرائيلية" arrives as "Israëlالإسرائيلية").
+    Here every non-ASCII name is encoded whole in base64 words cut after a space, the
+    space kept inside the word (RFC 2047 ignores the whitespace *between* encoded words),
+    and the address goes on its own line so that no line needs refolding.
+    """
+    for value in addresses:
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise ValueError(f"{name}: a linefeed or control character in {value!r}")
+    parts = []
+    for display, address in getaddresses(list(addresses)):
+        if not address or "@" not in address:
+            raise ValueError(f"{name}: not an email address: {addresses!r}")
+        if display.isascii():
+            parts.append(formataddr((display, address)))
+        else:
+            words = "\n ".join(
+                f"=?utf-8?b?{base64.b64encode(c.encode('utf-8')).decode('ascii')}?="
+                for c in _name_chunks(display)
+            )
+            parts.append(f"{words}\n <{address}>")
+    msg.set_raw(name, ",\n ".join(parts))
+
+
+def _name_chunks(name: str) -> list[str]:
+    """Cut a display name into pieces of at most _NAME_CHUNK_BYTES UTF-8 bytes (a space
+    included), after a space where possible; a word too long for one piece is cut
+    between characters."""
+    chunks: list[str] = []
+    current = ""
+    for word in name.split(" "):
+        joined = f"{current} {word}" if current else word
+        if len(joined.encode("utf-8")) < _NAME_CHUNK_BYTES:  # room left for a space
+            current = joined
+            continue
+        if current:
+            chunks.append(current + " ")
+        while len(word.encode("utf-8")) > _NAME_CHUNK_BYTES:
+            cut = len(word)
+            while len(word[:cut].encode("utf-8")) > _NAME_CHUNK_BYTES:
+                cut -= 1
+            chunks.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -10,7 +10,7 @@ import logging
 import mailbox
 import smtplib
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -32,7 +32,7 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 class Transport(Protocol):
     """Anything that can deliver an alert email."""
 
-    def send(self, msg: EmailMessage) -> None: ...
+    def send(self, msg: EmailMessage, before_data: Callable[[], None] | None = None) -> None: ...
 
 
 @dataclass(frozen=True, repr=False)
@@ -178,10 +178,18 @@ class SmtpTransport:
         user = f", as {s.username}" if s.username else ""
         return f"SMTP {s.address} ({security}{user})"
 
-    def send(self, msg: EmailMessage) -> None:
-        """Deliver ``msg`` to every recipient in its headers, or raise DeliveryError."""
-        with self._session() as smtp, self._step("sending the message"):
-            refused = smtp.send_message(msg)
+    def send(self, msg: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
+        """Deliver ``msg`` to every recipient in its headers, or raise DeliveryError.
+
+        ``before_data`` runs once the session is up (connected, greeted, TLS, logged in),
+        right before MAIL FROM / RCPT TO / DATA: the outbox commits 'sending' there, so a
+        server that cannot be reached never leaves a row in doubt.
+        """
+        with self._session() as smtp:
+            if before_data is not None:
+                before_data()
+            with self._step("sending the message"):
+                refused = smtp.send_message(msg)
         if refused:
             # smtplib returns (rather than raises) when some recipients were accepted.
             raise RecipientsRefused(self.settings.address, refused, delivered=True)
@@ -326,7 +334,11 @@ class MaildirTransport:
         """Where mail goes, for a one-line report."""
         return f"Maildir {self.path}"
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
+        """Write ``msg`` into the Maildir; ``mailbox`` writes to tmp/ and renames into new/,
+        so a crash never leaves half a message for a mail client to read."""
+        if before_data is not None:
+            before_data()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             key = mailbox.Maildir(self.path, create=True).add(msg)

@@ -30,8 +30,10 @@ server starts: no port race, no sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
@@ -78,6 +80,11 @@ class RecordingHandler:
         # aiosmtpd's own auth_required=True warns when TLS is not required as well; the
         # handler enforces it instead, so the plain AUTH variant needs no warning filter.
         self.require_auth = require_auth
+        self.data_count = 0
+        self.hold_at: int | None = None
+        self.accept_held = True
+        self.reached = threading.Event()  # the held message's DATA has arrived
+        self.release = threading.Event()  # set by the test: answer the held DATA
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -100,6 +107,16 @@ class RecordingHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         mail = ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), content)
+        self.data_count += 1
+        if self.data_count == self.hold_at:
+            # The data is all here and the final reply not sent yet: the window SMTP leaves.
+            # A server that already queued it ("kept") delivers it whatever happens next;
+            # aiosmtpd cancels this handler when the client goes away, dropping the reply.
+            if self.accept_held:
+                self.received.append(mail)
+            self.reached.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
+            return "250 2.0.0 Message accepted for delivery" if self.accept_held else "451 4.3.0"
         self.received.append(mail)
         return "250 2.0.0 Message accepted for delivery"
 
@@ -130,6 +147,12 @@ class SmtpServer:
             login = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}@"
         query = "?starttls=1" if self.tls == "starttls" else ""
         return f"{scheme}://{login}{self.host}:{self.port}{query}"
+
+    def hold_message(self, number: int, *, accept: bool = True) -> None:
+        """Hold the ``number``-th message after its data arrived, before the final reply,
+        until ``handler.release`` is set; then keep it (``accept``) or discard it."""
+        self.handler.hold_at = number
+        self.handler.accept_held = accept
 
     def client_context(self) -> ssl.SSLContext:
         """A verifying client context that trusts this server's certificate."""
@@ -181,6 +204,7 @@ def run_smtp_server(
                 rejected=rejected,
             )
         finally:
+            handler.release.set()  # a held message must not keep the server from stopping
             controller.stop()
 
 

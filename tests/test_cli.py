@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run_newswatch
 
 from crawler.cli import main
+from crawler.demo import DEMO_SITES
+from crawler.localserver import SiteServers
 
 COMMANDS = [
     [],
@@ -17,8 +25,11 @@ COMMANDS = [
     ["alerts", "list"],
     ["alerts", "send"],
     ["alerts", "resend"],
+    ["alerts", "preview"],
     ["export"],
     ["demo"],
+    ["schedule"],
+    ["doctor"],
 ]
 
 
@@ -65,3 +76,55 @@ def test_init_twice_and_export(tmp_path: Path) -> None:
     out = runner.invoke(main, ["--config", str(cfg), "export", "--with-seeds", "--format", "csv"])
     assert out.exit_code == 0
     assert out.output.count("seed:") == 5
+
+
+def test_exit_codes_are_documented_in_the_help() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    for code in range(6):
+        assert f"\n  {code}  " in result.output
+
+
+def test_under_cron_a_pass_prints_one_summary_line(config_path: Path, servers: SiteServers) -> None:
+    result = run_newswatch("run", config=config_path)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) == 2, result.out
+    assert lines[0].startswith("run 1: 3 source(s), ") and " new, " in lines[0]
+    assert lines[1].startswith("alerts: ")
+    sent = int(lines[1].split()[1])
+    assert sent == len(list((config_path.parent / "maildir" / "new").iterdir())) > 0
+    conn = sqlite3.connect(config_path.parent / "newswatch.db")
+    assert conn.execute("SELECT alerts_sent FROM runs").fetchall() == [(sent,)]
+    conn.close()
+
+
+def test_on_a_terminal_each_source_is_shown_as_it_finishes(
+    config_path: Path, servers: SiteServers
+) -> None:
+    main_fd, child_fd = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NEWSWATCH_SMTP_URL",)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "crawler", "--config", str(config_path), "run"],
+        stdout=child_fd,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    ) as child:
+        os.close(child_fd)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert child.wait(timeout=120) == 0
+    os.close(main_fd)
+    lines = b"".join(chunks).decode("utf-8").splitlines()
+    progress = [line for line in lines if line.split(":")[0] in DEMO_SITES]
+    assert sorted(line.split(":")[0] for line in progress) == sorted(DEMO_SITES)
+    assert all(" requests, " in line and " new, " in line for line in progress)
+    assert lines.index(progress[-1]) < next(
+        i for i, x in enumerate(lines) if x.startswith("source")
+    )

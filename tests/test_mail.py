@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 
@@ -273,3 +274,41 @@ def test_long_subjects_arrive_exactly_as_written(title: str) -> None:
     msg = round_trip(build([make_item(title=title)]))
 
     assert msg["Subject"] == f"[newswatch] New: {title}"
+
+
+LONG_NAMES = [
+    "مرصد الأخبار المغربية الإسرائيلية للدفاع والأمن والتعاون العسكري",
+    "Observatoire défense Maroc–Israël équipe الإسرائيلية d'analyse watch nom watch défense",
+    "équipe Observatoire nom Israël للدفاع مرصد alerts",
+]
+
+
+@pytest.mark.parametrize("name", LONG_NAMES)
+def test_long_non_ascii_display_names_keep_every_space(name: str) -> None:
+    # These names lose a space in Python 3.11's own folder ("للدفاع مرصد" -> "للدفاعمرصد").
+    msg = build([make_item()], sender=f"{name} <alerts@news.example.org>", to=[f"{name} <a@x.org>"])
+    raw = msg.as_bytes(policy=policy.SMTP)
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
+    # An RFC 2047 reader (what mail clients do): whitespace between encoded words is dropped.
+    parsed = BytesParser(policy=policy.compat32).parsebytes(raw)
+    for header, address in (("From", "alerts@news.example.org"), ("To", "a@x.org")):
+        decoded = str(make_header(decode_header(parsed[header])))
+        assert decoded == f"{name} <{address}>"
+
+
+def test_two_recipients_with_display_names_stay_two() -> None:
+    to = ["وحدة التحليل <analyst@example.org>", "Équipe défense <defence@example.org>"]
+    msg = round_trip(build([make_item()], to=to))
+    assert [a.addr_spec for a in msg["To"].addresses] == [
+        "analyst@example.org",
+        "defence@example.org",
+    ]
+
+
+def test_subject_template_fills_count_topic_and_page() -> None:
+    items = [make_item(), make_item(alert_id=8, url="https://x.example/b")]
+    msg = round_trip(
+        build(items, subject_template="[nw] {count} new: {topic} ({page}/{pages})", page=(2, 3))
+    )
+    assert msg["Subject"] == "[nw] 2 new: Morocco–Israel defence (2/3)"
+    assert "(part 2 of 3)" in parts(msg)[0]

@@ -221,6 +221,32 @@ def test_arabic_and_french_survive_a_real_smtp_round_trip(smtp_server: SmtpServe
     assert "وقع المغرب وإسرائيل — défense, Israël, été" in plain
 
 
+def test_display_names_in_arabic_reach_the_right_envelope_recipients(
+    smtp_server: SmtpServer,
+) -> None:
+    to = (
+        "وحدة التحليل العسكري المغربية الإسرائيلية <analyst@example.org>",
+        "Équipe <d@example.org>",
+    )
+    SmtpTransport.from_url(smtp_server.url).send(message(to=to))
+    (mail,) = smtp_server.received
+    assert mail.rcpt_tos == ("analyst@example.org", "d@example.org")
+    assert mail.mail_from == "alerts@news.example.org"
+
+
+def test_before_data_runs_once_the_session_is_up_and_not_when_it_is_not(
+    smtp_auth_server: SmtpServer,
+) -> None:
+    calls: list[int] = []
+    SmtpTransport.from_url(smtp_auth_server.url).send(message(), lambda: calls.append(1))
+    assert calls == [1] and len(smtp_auth_server.received) == 1
+    with pytest.raises(DeliveryError, match="authentication failed"):
+        SmtpTransport.from_url(with_password(smtp_auth_server, WRONG_PASSWORD)).send(
+            message(), lambda: calls.append(2)
+        )
+    assert calls == [1]
+
+
 def test_resent_alert_keeps_its_message_id(smtp_server: SmtpServer) -> None:
     transport = SmtpTransport.from_url(smtp_server.url)
     transport.send(message())

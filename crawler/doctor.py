@@ -1,0 +1,125 @@
+"""``newswatch doctor``: can a pass run here, now? One line per check, ok or FAIL.
+
+Every check is read-only towards the outside world: the SMTP check logs in and quits
+without sending, and each source gets one HEAD request (a GET when HEAD is refused).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.config import Config, SourceConfig, load_config
+from pipelines.errors import NewswatchError
+from pipelines.store import MIGRATIONS, open_db
+from pipelines.transport import SMTP_URL_ENV, SmtpTransport, parse_smtp_url
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+
+
+def check_config(path: Path) -> tuple[Check, Config | None]:
+    try:
+        config = load_config(path)
+    except NewswatchError as exc:
+        return Check("config", False, str(exc)), None
+    enabled = len(config.enabled_sources())
+    detail = f"{path}: {enabled} source(s) enabled, {len(config.topics)} topic(s)"
+    return Check("config", True, detail), config
+
+
+def check_database(config: Config) -> Check:
+    """Opened and migrated (as a pass would), then one write transaction rolled back."""
+    path = config.store_path
+    try:
+        db = open_db(path)
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+            db.conn.execute("CREATE TABLE _doctor_write_check (x INTEGER)")
+            db.conn.execute("ROLLBACK")
+        finally:
+            db.close()
+    except (NewswatchError, sqlite3.Error) as exc:
+        return Check("database", False, str(exc))
+    return Check("database", True, f"{path}: {len(MIGRATIONS)} migrations applied, writable")
+
+
+def check_delivery(config: Config, environ: Mapping[str, str]) -> Check:
+    url = environ.get(SMTP_URL_ENV, "").strip()
+    if url:
+        try:
+            transport = SmtpTransport(parse_smtp_url(url))
+            transport.check()
+        except NewswatchError as exc:
+            return Check("smtp", False, str(exc))
+        return Check("smtp", True, f"{transport.describe()}: greeted and logged in, nothing sent")
+    maildir = config.alerts.maildir
+    if maildir is None:
+        return Check("delivery", False, f"neither {SMTP_URL_ENV} nor [alerts] maildir is set")
+    folder = maildir if maildir.exists() else maildir.parent
+    if not os.access(folder, os.W_OK):
+        return Check("maildir", False, f"{maildir}: not writable")
+    return Check("maildir", True, f"{maildir}: writable ({SMTP_URL_ENV} not set)")
+
+
+def check_source(source: SourceConfig, timeout: float, user_agent: str) -> Check:
+    urls = [*source.feeds, *source.sitemaps, *source.start_urls]
+    url = urls[0]
+    name = f"source {source.name}"
+    status = None
+    for method in ("HEAD", "GET"):
+        request = urllib.request.Request(url, method=method, headers={"User-Agent": user_agent})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                status = response.status
+            break
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            if method == "HEAD" and exc.code in (403, 405, 501):
+                continue  # some servers refuse HEAD only
+            break
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            return Check(name, False, f"{url}: {reason}")
+    if status is not None and status < 400:
+        return Check(name, True, f"{url}: HTTP {status}")
+    return Check(name, False, f"{url}: HTTP {status}")
+
+
+def run_checks(
+    path: Path,
+    environ: Mapping[str, str],
+    *,
+    timeout: float = 10.0,
+    echo: Callable[[str], None] = print,
+) -> bool:
+    """Print one line per check as it completes; True when every check passed."""
+    results = []
+    for check in _checks(path, environ, timeout):
+        echo(check.line())
+        results.append(check.ok)
+    return all(results)
+
+
+def _checks(path: Path, environ: Mapping[str, str], timeout: float) -> Iterator[Check]:
+    first, config = check_config(path)
+    yield first
+    if config is None:
+        return
+    yield check_database(config)
+    yield check_delivery(config, environ)
+    agent = config.crawl.user_agent or "newswatch (doctor)"
+    for source in config.enabled_sources():
+        yield check_source(source, timeout, agent)
