@@ -10,6 +10,7 @@ after the moment the page was fetched.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -48,6 +49,10 @@ LOCAL_TIME_SLACK = timedelta(hours=14)
 # a guess: better to trust the page's declaration or the source's configured language.
 MIN_DETECT_CHARS = 200
 MIN_DETECT_CONFIDENCE = 0.9
+# Detection reads the first this many characters only: its cost grows with the text (2.5 ms
+# for 5,000 characters, 1.4 ms for 1,500), and on the real pages 1,500 characters give the
+# same answers as 5,000.
+DETECT_SAMPLE_CHARS = 1500
 
 # Old ISO 639-1 codes still found in <html lang>, mapped to the current ones.
 LEGACY_LANGS = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
@@ -140,7 +145,9 @@ def _jsonld_article_field(tree: HtmlElement, name: str) -> str | None:
             if _is_article_type(node.get("@type")):
                 value = node.get(name)
                 if isinstance(value, str) and value.strip():
-                    return " ".join(value.split())
+                    # CMSs write their HTML-escaped titles into JSON-LD as they are:
+                    # "&#8220;We needed to win this&nbsp;game&#8221;".
+                    return " ".join(html.unescape(value).split())
     return None
 
 
@@ -230,7 +237,7 @@ def detect_lang(text: str) -> str | None:
     """The text's language when py3langid is confident and the text is long enough."""
     if len(text) < MIN_DETECT_CHARS:
         return None
-    code, probability = _identifier().classify(text[:5000])
+    code, probability = _identifier().classify(text[:DETECT_SAMPLE_CHARS])
     if probability < MIN_DETECT_CONFIDENCE:
         return None
     return normalise_lang(str(code))

@@ -7,9 +7,16 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from pipelines.dedup import content_hash, find_duplicate, index_document
+from pipelines.dedup import (
+    CONTAINMENT_THRESHOLD,
+    MAX_DOCUMENT_FREQUENCY,
+    content_hash,
+    find_duplicate,
+    index_document,
+    shingle_hashes,
+)
 from pipelines.seeds import import_seeds, seed_files
-from pipelines.store import open_db, table
+from pipelines.store import insert_row, open_db, table
 
 SEED_FR = "001_62e89c347e542044.txt"
 
@@ -97,20 +104,179 @@ def test_same_story_in_another_language_is_new(db: sqlite_utils.Database) -> Non
 
 def test_exact_copy_points_to_the_original(db: sqlite_utils.Database) -> None:
     text = seed_body(SEED_FR)
-    first = int(
-        table(db, "articles")
-        .insert(
-            {
-                "url": "https://a.example/1",
-                "url_key": "a.example/1",
-                "source": "a",
-                "text": text,
-                "fetched_at": "2026-01-01T00:00:00+00:00",
-                "content_hash": content_hash(text),
-            }
-        )
-        .last_pk
-    )
-    index_document(db, first, text)
+    first = store_original(db, text)
     dup = find_duplicate(db, "  " + text.replace("\n", "\n\n"))
     assert dup is not None and dup.exact and dup.article_id == first
+
+
+# --- copies that are still copies -------------------------------------------------------
+
+SEED_EN = "003_644d7ec9ad0a14b6.txt"
+SEED_FR2 = "002_9fa98d75917ce04d.txt"
+
+# Paragraphs that no stored document holds, in the seeds' languages.
+NEW_FR = [
+    "Selon une source proche du dossier, la signature officielle pourrait intervenir avant la"
+    " fin du trimestre, après une dernière série de réunions techniques à Rabat.",
+    "Les deux délégations n'ont fait aucune déclaration à la presse à l'issue de la rencontre,"
+    " qui s'est tenue à huis clos dans une caserne de la capitale.",
+    "Les observateurs notent que le calendrier a été accéléré depuis le printemps, sans que les"
+    " autorités expliquent publiquement les raisons de ce changement de rythme.",
+]
+NEW_EN = [
+    "A spokesman for the ministry declined to say when the first deliveries would take place,"
+    " citing the confidentiality clauses that govern the contract between both parties.",
+    "Regional analysts said the announcement fitted a pattern of closer ties that has been"
+    " visible since the two governments exchanged liaison offices several years ago.",
+    "Our correspondent in Rabat adds that parliament has not been asked to vote on the deal,"
+    " which opposition members have criticised in recent weeks during budget debates.",
+]
+
+
+def assert_copy_of(db: sqlite_utils.Database, text: str, seed: str) -> float:
+    dup = find_duplicate(db, text)
+    assert dup is not None, "not recognised as a copy"
+    assert dup.article_id == seed_id(db, seed)
+    return dup.overlap
+
+
+def test_copy_under_a_changed_title_is_a_duplicate(db: sqlite_utils.Database) -> None:
+    copy = "Rabat et Tel-Aviv approfondissent leur partenariat militaire\n" + seed_body(SEED_FR)
+    assert assert_copy_of(db, copy, SEED_FR) >= 0.9
+
+
+def test_syndicated_copy_with_its_own_intro_and_outro_is_a_duplicate(
+    db: sqlite_utils.Database,
+) -> None:
+    body = seed_body(SEED_FR2).split("\n")
+    copy = "\n".join([NEW_FR[0], *body[1:], NEW_FR[1]])
+    assert assert_copy_of(db, copy, SEED_FR2) >= CONTAINMENT_THRESHOLD
+
+
+def test_copy_cut_to_sixty_percent_is_a_duplicate(db: sqlite_utils.Database) -> None:
+    words = seed_body(SEED_EN).split(" ")
+    assert assert_copy_of(db, " ".join(words[: len(words) * 6 // 10]), SEED_EN) >= 0.9
+
+
+INTERLEAVED = [
+    "Lire aussi : Le Maroc et Israël signent un accord sur les drones de surveillance",
+    "Le général Belkheir El Farouk lors d'une cérémonie à Rabat. Photo : FAR",
+    "À LIRE : Cyberdéfense, le Maroc recevra l'aide d'Israël",
+    "Crédit photo : DR",
+    "Voir aussi : la coopération militaire Maroc-Israël inquiète l'Algérie",
+    "Publicité",
+]
+
+
+def test_lines_a_site_interleaves_do_not_lower_the_overlap(db: sqlite_utils.Database) -> None:
+    """Captions, credits and "read also" links between the paragraphs of a copy: the copy
+    stays about as close to its original as it is without them (the caption is new text)."""
+    body = seed_body(SEED_FR2).split("\n")[1:]
+    clean = assert_copy_of(db, "\n".join(body), SEED_FR2)
+    interleaved = [line for i, paragraph in enumerate(body)
+                   for line in (paragraph, INTERLEAVED[i % len(INTERLEAVED)])]  # fmt: skip
+    assert assert_copy_of(db, "\n".join(interleaved), SEED_FR2) >= clean - 0.1
+
+
+def test_copy_of_a_short_original_is_a_duplicate(db: sqlite_utils.Database) -> None:
+    """An original of 60 words: a brief. A copy with another site's furniture is a copy."""
+    brief = (
+        "Le Maroc a réceptionné lundi à Benguérir un deuxième lot de drones de reconnaissance"
+        " fabriqués par une entreprise israélienne, selon un communiqué des Forces armées royales"
+        " qui ne précise ni le nombre d'appareils livrés ni le montant du contrat signé l'an"
+        " dernier. Les appareils doivent rejoindre une escadrille basée dans le sud du pays avant"
+        " la fin du mois, ajoute le communiqué."
+    )
+    original = store_original(db, brief)
+    copy = "Partager sur Facebook\n" + brief + "\nAbonnez-vous à notre newsletter"
+    dup = find_duplicate(db, copy)
+    assert dup is not None and dup.article_id == original
+
+
+# --- new articles that only borrow a little ---------------------------------------------
+
+
+def test_one_shared_teaser_line_is_not_a_duplicate(db: sqlite_utils.Database) -> None:
+    teaser = (
+        "Plusieurs médias marocains et israéliens ont annoncé l’acquisition « imminente » par le"
+        " Maroc des avions de combat américains F-35."
+    )
+    assert find_duplicate(db, "\n".join([NEW_FR[0], teaser, NEW_FR[1], NEW_FR[2]])) is None
+
+
+def test_roundup_quoting_two_paragraphs_of_a_stored_article_is_new(
+    db: sqlite_utils.Database,
+) -> None:
+    body = seed_body(SEED_EN).split("\n")
+    roundup = "\n".join([*NEW_EN, body[3], body[4], *NEW_EN[::-1], *FRESH_EN])
+    assert find_duplicate(db, roundup) is None
+
+
+def test_a_short_new_article_sharing_one_sentence_is_new(db: sqlite_utils.Database) -> None:
+    sentence = (
+        "Alors qu’Israël et le Maroc entretiennent des relations militaires secrètes depuis des"
+        " années, ils ont rétabli des relations officielles en 2020 dans le cadre des accords"
+        " d’Abraham."
+    )
+    assert find_duplicate(db, "\n".join([NEW_FR[0], sentence, NEW_FR[2]])) is None
+
+
+def test_phrasing_that_many_documents_share_is_no_evidence(db: sqlite_utils.Database) -> None:
+    """Background paragraphs that 60 stored articles repeat do not make a copy of any of
+    them, even when they are most of a new text."""
+    background = (
+        "Le Maroc et Israël ont normalisé leurs relations en décembre 2020 dans le cadre des"
+        " accords d'Abraham, sous l'égide des États-Unis, qui ont reconnu en échange la"
+        " souveraineté marocaine sur le Sahara occidental, et ont depuis signé plusieurs accords"
+        " de coopération militaire, industrielle et sécuritaire.\n"
+        "Depuis, les visites de responsables militaires se sont multipliées dans les deux sens,"
+        " et plusieurs entreprises israéliennes du secteur de la défense ont annoncé des projets"
+        " d'usines au Maroc, dont la fabrication de drones près de Benslimane, tandis que les"
+        " deux armées organisent des exercices et des formations communes chaque année."
+    )
+    for i in range(MAX_DOCUMENT_FREQUENCY + 10):
+        store_original(db, f"{FRESH_FR[i % len(FRESH_FR)]} Dépêche numéro {i}.\n{background}")
+    text = "\n".join([NEW_FR[1], background, NEW_FR[2]])
+    assert find_duplicate(db, text) is None
+    # Each of the 60 holds most of the text; none is the one it copies.
+    shared = len(shingle_hashes(background) & shingle_hashes(text)) / len(shingle_hashes(text))
+    assert shared >= CONTAINMENT_THRESHOLD
+
+
+def store_original(db: sqlite_utils.Database, text: str) -> int:
+    """Store and index a text the way process_page stores a new original."""
+    n = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    article_id = insert_row(
+        db,
+        "articles",
+        {
+            "url": f"https://stored.example/{n}",
+            "url_key": f"stored.example/{n}",
+            "source": "stored",
+            "text": text,
+            "fetched_at": "2026-01-01T00:00:00+00:00",
+            "content_hash": content_hash(text),
+        },
+    )
+    index_document(db, article_id, text)
+    return article_id
+
+
+FRESH_EN = [
+    "The weekly roundup also covers a naval exercise in the Atlantic, where frigates from four"
+    " countries trained together on mine clearance and search and rescue for ten days.",
+    "In Europe, several governments announced new spending plans for air defence, with orders"
+    " for radars and interceptors that industry says will take years to fill completely.",
+    "Elsewhere in Africa, a regional summit discussed border security and the financing of"
+    " peacekeeping missions, without reaching agreement on who should pay for them.",
+    "Finally, a report by a Swedish institute found that global arms transfers rose again last"
+    " year, driven by demand in Europe and in Asia, while African imports fell slightly.",
+]
+FRESH_FR = [
+    "Le port de Tanger Med a enregistré un nouveau record de conteneurs traités au troisième"
+    " trimestre, porté par les lignes vers l'Europe du Nord.",
+    "La campagne agricole s'annonce meilleure que prévu grâce aux pluies tombées en automne"
+    " sur les plaines du Gharb et du Saïs.",
+    "Un nouveau festival de musique andalouse ouvrira ses portes à Fès au printemps, avec des"
+    " ensembles venus de toute la Méditerranée.",
+]

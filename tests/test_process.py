@@ -13,6 +13,7 @@ from pipelines.process import ProcessOptions, process_page
 from pipelines.seeds import import_seeds
 from pipelines.store import known_url_keys, open_db
 from pipelines.topics import default_topics
+from pipelines.urls import url_key
 
 RELEVANT = (
     SITES_DIR / "bladi" / "maroc-commande-deuxieme-batterie-barak-mx,104672.html"
@@ -114,3 +115,47 @@ def test_feed_hints_fill_what_the_page_does_not_say(db: sqlite_utils.Database) -
         "SELECT published, date_source, title FROM articles WHERE url = ?", [URL]
     ).fetchone()
     assert row[0].startswith("2026-11-17") and row[1] == "feed"
+
+
+SEED_COPY = (
+    SITES_DIR / "bladi" / "defense-rabat-tel-aviv-elargir-cooperation-militaire,104101.html"
+).read_bytes()
+SEED_COPY_URL = (
+    "https://www.bladi.example/defense-rabat-tel-aviv-elargir-cooperation-militaire,104101.html"
+)
+
+
+def test_a_republished_seed_is_stored_as_its_duplicate_without_an_alert(
+    db: sqlite_utils.Database,
+) -> None:
+    page = Page(url=SEED_COPY_URL, final_url=SEED_COPY_URL, body=SEED_COPY, source="b")
+    outcome = process_page(db, page, options())
+    seed = db.execute(
+        "SELECT id FROM articles WHERE url = 'seed:001_62e89c347e542044.txt'"
+    ).fetchone()[0]
+    assert (outcome.kind, outcome.duplicate_of, outcome.alerts) == ("duplicate", seed, 0)
+    row = db.execute(
+        "SELECT duplicate_of, overlap FROM articles WHERE url_key = ?", [url_key(SEED_COPY_URL)]
+    ).fetchone()
+    assert row[0] == seed and 0.6 <= row[1] <= 1.0
+    assert alerts(db) == 0
+    # A duplicate is not indexed: a later copy points to the seed, not to this copy.
+    assert (
+        db.execute(
+            "SELECT count(*) FROM shingles WHERE article_id = ?", [outcome.article_id]
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_the_same_article_under_tracking_parameters_is_known_before_fetching(
+    db: sqlite_utils.Database,
+) -> None:
+    process_page(db, Page(url=URL, final_url=URL, body=RELEVANT, source="b"), options())
+    tracked = URL.replace("https://www.", "http://") + "?utm_source=rss&utm_medium=feed#top"
+    assert url_key(tracked) in known_url_keys(db)
+    # Fetched all the same (say, through a redirect that added them): the same article.
+    page = Page(url=tracked, final_url=tracked, body=RELEVANT, source="b")
+    assert process_page(db, page, options()).kind == "unchanged"
+    assert db.execute("SELECT count(*) FROM articles WHERE source = 'b'").fetchone()[0] == 1
+    assert alerts(db) == 1
