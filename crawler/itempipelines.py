@@ -65,6 +65,7 @@ class StorePipeline:
                 feed_published=hints.get("feed_published"),
                 lang=hints.get("lang"),
                 fetched_at=utcnow(),
+                found_via=item.found_via,
             ),
         )
         outcome = process_page(self.db, page, self.options)

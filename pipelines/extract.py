@@ -192,7 +192,7 @@ def extract_article(
             ("jsonld", jsonld_published(tree)),
             ("meta", meta_published(tree)),
             ("html", document.date),
-            ("feed", hints.feed_published),
+            ("sitemap" if hints.found_via == "sitemap" else "feed", hints.feed_published),
         ],
         latest_allowed(hints.fetched_at),
     )

@@ -18,6 +18,7 @@ class PageHints:
     feed_published: str | None = None  # ISO 8601 date or datetime
     lang: str | None = None  # the source's configured language
     fetched_at: str | None = None  # ISO 8601 datetime (UTC): no published date may be later
+    found_via: str | None = None  # "sitemap" when the title and date came from a news sitemap
 
 
 @dataclass(frozen=True)

@@ -474,6 +474,13 @@ def test_future_date_is_rejected_without_fetch_time() -> None:
     assert (article.published, article.date_source) == ("2024-04-29T06:00:00+00:00", "feed")
 
 
+def test_news_sitemap_date_says_it_came_from_the_sitemap() -> None:
+    hints = PageHints(feed_published="2024-04-29T06:00:00Z", found_via="sitemap")
+    article = extract_article(article_page(), "https://example.org/news/plant", hints=hints)
+    assert article is not None
+    assert (article.published, article.date_source) == ("2024-04-29T06:00:00+00:00", "sitemap")
+
+
 def test_feed_date_when_the_page_has_none() -> None:
     hints = PageHints(feed_published="2024-04-29T06:00:00Z")
     article = extract_article(article_page(), "https://example.org/news/plant", hints=hints)

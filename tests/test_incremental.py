@@ -190,7 +190,7 @@ def test_unchanged_site_costs_304s_and_new_articles_cost_one_request_each(
     assert from_feed["feed_title"] == article_title(100)
     assert (from_sitemap["published"], from_sitemap["date_source"]) == (
         "2026-11-02T06:30:00+00:00",
-        "feed",
+        "sitemap",
     )
     assert from_sitemap["feed_title"] == "From the news sitemap"
     assert from_sitemap["canonical_url"] == base + new[101]
