@@ -29,6 +29,7 @@ from pipelines.topic_scoring import (
     _unit,
     _weight,
     judge,
+    veto,
 )
 from pipelines.topics import Topic
 
@@ -180,13 +181,17 @@ def _verdict(
             f"group {weakest.name!r} scores {weakest.score:g}, "
             f"below min_group_score {topic.min_group_score:g}"
         )
-    vetoes = [x for x in exclusions if x.score > weakest.score]
-    if vetoes:
-        top = max(vetoes, key=lambda x: x.score)
-        return (
-            f"excluded: {top.name!r} scores {top.score:g}, more than the weakest group "
-            f"{weakest.name!r} ({weakest.score:g})"
-        )
+    found = veto(
+        {EXCLUDE + x.name: x.score for x in exclusions},
+        {GROUP + g.name: g.score for g in groups},
+        topic,
+    )
+    if found:
+        name, points, against, bar = found
+        rival = f"the weakest group {weakest.name!r}" if against is None else f"group {against!r}"
+        factor = topic.vetoes[name].factor if name in topic.vetoes else 1.0
+        times = "" if factor == 1.0 else f"{factor:g} × "
+        return f"excluded: {name!r} scores {points:g}, more than {times}{rival} ({bar:g})"
     return f"matched: score {score:g} >= {topic.min_score:g}, every group present and near"
 
 

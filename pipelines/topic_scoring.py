@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from pipelines.models import Match
 from pipelines.topic_quotes import Quoter
@@ -30,6 +30,33 @@ class FieldWeights:
     title: float = 3.0
     lead: float = 2.0
     body: float = 1.0
+
+
+@dataclass(frozen=True)
+class Veto:
+    """What one exclude list must outscore to drop an article.
+
+    By default an exclude list competes with the weakest group, at par. A list that often
+    forms the backdrop of a real match (the war in Gaza behind a Moroccan purchase of
+    Israeli radars) can instead compete with the group that carries the subject
+    (``against = "defence"``) and need ``factor`` times its score: the war has to be the
+    story, not its setting.
+    """
+
+    against: str | None = None  # a group name; None: the weakest group
+    factor: float = 1.0
+
+
+AT_PAR = Veto()
+
+
+class Vetoed(NamedTuple):
+    """Why an article was dropped: ``name`` scored ``score``, more than ``bar``."""
+
+    name: str  # the exclude list
+    score: float
+    against: str | None  # the rival group; None: the weakest group
+    bar: float  # factor times the rival's score
 
 
 class Rules(Protocol):
@@ -51,6 +78,8 @@ class Rules(Protocol):
     def min_group_score(self) -> float: ...
     @property
     def proximity(self) -> Literal["paragraph"] | int: ...
+    @property
+    def vetoes(self) -> Mapping[str, Veto]: ...
 
 
 def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
@@ -66,7 +95,11 @@ def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
         return None
     groups = _label_scores(hits, kept)
     weakest = min(groups[GROUP + g] for g in rules.groups)
-    if weakest < rules.min_group_score or _excluded(hits, points, weakest, rules):
+    if weakest < rules.min_group_score:
+        return None
+    if rules.exclude and veto(
+        _label_scores(hits, _capped(hits, points, range(len(hits)), rules.term_cap)), groups, rules
+    ):
         return None
     return _explain(
         doc,
@@ -78,17 +111,24 @@ def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
     )
 
 
-def _excluded(hits: Sequence[Hit], points: Sequence[float], weakest: float, rules: Rules) -> bool:
-    """Whether some exclude list scores more than the weakest group.
+def veto(scores: Mapping[str, float], groups: Mapping[str, float], rules: Rules) -> Vetoed | None:
+    """The exclude list that drops the article, if any (the one furthest over its bar).
 
-    A tie goes to the topic: an article that passes every rule of its own and is as much
-    about, say, the war in Gaza as about its weakest group is still a defence story told
-    against the background of the war.
+    Exclude lists are scored over the whole article. Each must score more than its bar:
+    ``factor`` times its rival group, by default the weakest group at par. A tie goes to
+    the topic: an article that passes every rule of its own and is as much about, say,
+    tourism as about its weakest group is still a defence story.
     """
-    if not rules.exclude:
-        return False
-    scores = _label_scores(hits, _capped(hits, points, range(len(hits)), rules.term_cap))
-    return max(scores[EXCLUDE + x] for x in rules.exclude) > weakest
+    weakest = min(groups.get(GROUP + g, 0.0) for g in rules.groups)
+    worst: Vetoed | None = None
+    for name in rules.exclude:
+        rule = rules.vetoes.get(name, AT_PAR)
+        rival = weakest if rule.against is None else groups.get(GROUP + rule.against, 0.0)
+        bar = rule.factor * rival
+        score = scores.get(EXCLUDE + name, 0.0)
+        if score > bar and (worst is None or score - bar > worst.score - worst.bar):
+            worst = Vetoed(name, score, rule.against, bar)
+    return worst
 
 
 def _unit(doc: Document, hit: Hit, proximity: Literal["paragraph"] | int) -> int:

@@ -19,6 +19,10 @@ A topic is data, written in ``newswatch.toml`` (the built-in default lives in
 
     [topics.exclude]                     # near-miss vocabularies that veto a weak match
     tourism = ["tourist*", "hotel*"]
+    war = ["gaza*", "ceasefire"]
+
+    [topics.vetoes]                      # optional: what an exclude list competes with
+    war = { against = "defence", factor = 1.4 }
 
     [topics.weights]                     # points per occurrence, by where it is
     title = 3.0
@@ -40,7 +44,10 @@ How an article is judged (term syntax is in ``topic_rules``):
    1 point, which is a passing mention, not a subject.
 4. Each exclude list is scored over the whole article the same way. When one scores more
    than the weakest group, the article is about that other thing (a tourism story that
-   says "military" once) and does not match.
+   says "military" once) and does not match. A list named in ``[topics.vetoes]`` competes
+   with the group given as ``against`` instead, and must score more than ``factor``
+   times it: war coverage is often the backdrop of a defence story, and drops it only
+   when the war outweighs the defence evidence clearly.
 """
 
 from __future__ import annotations
@@ -55,9 +62,9 @@ from typing import Any, Literal
 from pipelines.errors import ConfigError
 from pipelines.models import Article, Match
 from pipelines.topic_rules import Term, TermIndex, parse_term, read_document
-from pipelines.topic_scoring import EXCLUDE, GROUP, FieldWeights, judge
+from pipelines.topic_scoring import EXCLUDE, GROUP, FieldWeights, Veto, judge
 
-__all__ = ["FieldWeights", "Topic", "default_topics", "load_topics", "match_topics"]
+__all__ = ["FieldWeights", "Topic", "Veto", "default_topics", "load_topics", "match_topics"]
 
 DEFAULT_TOPIC_FILE = "default_topic.toml"
 _KEYS = (
@@ -70,6 +77,7 @@ _KEYS = (
     "term_cap",
     "groups",
     "exclude",
+    "vetoes",
     "weights",
 )
 
@@ -88,6 +96,7 @@ class Topic:
     weights: FieldWeights
     groups: tuple[str, ...]
     exclude: tuple[str, ...] = ()
+    vetoes: dict[str, Veto] = field(default_factory=dict)
     index: TermIndex = field(default_factory=lambda: TermIndex([], []), compare=False, repr=False)
 
 
@@ -182,6 +191,7 @@ class _Reader:
             weights=self._weights(),
             groups=tuple(groups),
             exclude=tuple(excludes),
+            vetoes=self._vetoes(groups, excludes),
             index=_compile(groups, excludes),
         )
 
@@ -250,6 +260,36 @@ class _Reader:
                 for f in ("title", "lead", "body")
             )
         )
+
+    def _vetoes(
+        self, groups: dict[str, list[Term]], excludes: dict[str, list[Term]]
+    ) -> dict[str, Veto]:
+        """``[topics.vetoes]``: per exclude list, the group it competes with and the factor."""
+        table = self.table.get("vetoes", {})
+        if not isinstance(table, dict):
+            raise self.error(".vetoes", f"expected a table, got {_kind(table)}")
+        vetoes: dict[str, Veto] = {}
+        for name, rule in table.items():
+            where = f".vetoes.{name}"
+            if name not in excludes:
+                known = ", ".join(excludes) or "none"
+                raise self.error(where, f"not an exclude list; the exclude lists are: {known}")
+            if not isinstance(rule, dict):
+                raise self.error(where, f"expected a table {{against, factor}}, got {_kind(rule)}")
+            unknown = sorted(set(rule) - {"against", "factor"})
+            if unknown:
+                raise self.error(f"{where}.{unknown[0]}", "unknown key; expected against, factor")
+            against = rule.get("against")
+            if against is not None and against not in groups:
+                raise self.error(
+                    f"{where}.against",
+                    f"{against!r} is not a group; expected one of {', '.join(groups)}",
+                )
+            factor = self._number(
+                "factor", default=1.0, minimum=0.0, strict=True, table=rule, prefix=where
+            )
+            vetoes[name] = Veto(against, factor)
+        return vetoes
 
     def _term_lists(self, key: str, *, required: bool) -> dict[str, list[Term]]:
         """Check a table of named term lists and parse each term (errors name the term)."""

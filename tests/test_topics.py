@@ -20,7 +20,10 @@ SEEDS = Path(__file__).parent.parent / "pipelines" / "seed_corpus"
 # The labelled sets ship inside the package, so ``newswatch topics eval`` finds them on any
 # install; the tests read the very same files.
 EVAL = Path(__file__).parent.parent / "pipelines" / "topic_eval"
-SETS = ("labelled.jsonl", "holdout.jsonl")
+SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl")
+# The first two sets hold every near-miss kind in every language; blind2 spreads its kinds
+# over the languages (see test_the_second_blind_set_covers_what_it_was_written_for).
+BALANCED_SETS = SETS[:2]
 NEAR_MISSES = (
     "tourism",
     "flights",
@@ -34,7 +37,7 @@ NEAR_MISSES = (
     "passing-mention",
     "diplomacy",
 )
-# Pinned floors (precision, recall) per language, measured on both sets together. The
+# Pinned floors (precision, recall) per language, measured on all sets together. The
 # goal is 0.95 in every main language. Spanish and Arabic have a handful of articles, where
 # one article moves recall by a third, so their floor only catches a collapse.
 FLOORS = {
@@ -75,7 +78,7 @@ def labelled(name: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.mark.parametrize("name", SETS)
+@pytest.mark.parametrize("name", BALANCED_SETS)
 def test_each_set_has_near_misses_of_every_kind_in_each_language(name: str) -> None:
     rows = labelled(name)
     kinds = Counter((r["lang"], r["kind"]) for r in rows)
@@ -98,6 +101,30 @@ def test_the_held_out_set_is_realistic_news_prose() -> None:
         and not 120 <= len(f"{r['title']} {r['text']}".split()) <= 400
     ]
     assert short == []
+
+
+BLIND2_NEAR_MISSES = (
+    *NEAR_MISSES,
+    "water",
+    "health",
+    "algeria",
+    "israel-domestic",
+)
+
+
+def test_the_second_blind_set_covers_what_it_was_written_for() -> None:
+    rows = labelled("blind2.jsonl")
+    assert {r["kind"] for r in rows} == {"relevant", *BLIND2_NEAR_MISSES}
+    assert all(r["relevant"] == (r["kind"] == "relevant") for r in rows)
+    for lang in ("en", "fr", "nl"):
+        mine = [r for r in rows if r["lang"] == lang]
+        assert len(mine) >= 20 and sum(r["relevant"] for r in mine) >= 10, lang
+    # articles of 120-400 words, or briefs of 60-100
+    lengths = [len(r["text"].split()) for r in rows]
+    assert all(60 <= n <= 100 or 120 <= n <= 400 for n in lengths), lengths
+    assert sum(60 <= n <= 100 for n in lengths) >= 5
+    every = [r["id"] for r in labelled()]
+    assert len(set(every)) == len(every)
 
 
 @pytest.mark.parametrize("lang", sorted(FLOORS))
@@ -334,6 +361,151 @@ def test_an_exclude_list_that_outweighs_the_weakest_group_drops_the_match() -> N
     assert not matches("Morocco and Israel signed a pact; hotels, hotel staff, a tourist.", topic)
 
 
+def test_a_veto_can_compete_with_a_named_group_by_a_factor() -> None:
+    groups = {
+        "morocco": ["morocco"],
+        "israel": ["israel", "israeli"],
+        "defence": ["drone*", "radar*", "jammer*", "army"],
+    }
+    war = {"war": ["gaza", "ceasefire", "army"]}
+    # all in the lead, 2 points a word: morocco 2, israel 4, defence 6, war 4
+    story = "Morocco received Israeli drones, radars and jammers, Israel said.\nGaza: no ceasefire."
+    assert not matches(story, make_topic(groups=groups, exclude=war))  # war 4 > morocco 2
+    backdrop = make_topic(groups=groups, exclude=war, vetoes={"war": {"against": "defence"}})
+    assert matches(story, backdrop)  # war 4 against defence 6
+    strict = make_topic(
+        groups=groups, exclude=war, vetoes={"war": {"against": "defence", "factor": 0.5}}
+    )
+    assert not matches(story, strict)  # war 4 > 0.5 x 6
+    # A term in a group and in an exclude list counts for both: "army" (capped at 3) is
+    # defence 3 and war 3, and with Gaza (2) the war scores 5 > 1.4 x 3.
+    report = "Morocco condemned the Israeli army in Gaza; the army must stop."
+    lenient = make_topic(
+        groups=groups, exclude=war, vetoes={"war": {"against": "defence", "factor": 1.4}}
+    )
+    assert not matches(report, lenient)
+    assert matches(
+        report,
+        make_topic(
+            groups=groups,
+            exclude={"war": ["gaza"]},
+            vetoes={"war": {"against": "defence", "factor": 1.4}},
+        ),
+    )
+
+
+# Written after the rules, to pin what rule 5 of docs/topics.md promises: a war report full
+# of troops and tanks, Algeria buying Russian jets and a protest against the defence pact
+# stay out; defence stories told against the war or Algeria's anger stay in.
+BACKDROPS = [
+    pytest.param(
+        False,
+        "Morocco condemns Israeli military offensive in Rafah",
+        (
+            "Morocco on Tuesday condemned the Israeli military offensive in Rafah, where "
+            "Israeli troops and tanks have pushed into the southern Gaza city, calling it a "
+            "grave violation of international law.\n"
+            "The foreign ministry said Rabat rejected the army's operations, which have "
+            "killed hundreds of Palestinian civilians and displaced more than a million "
+            "people, and urged an immediate ceasefire.\n"
+            "Israeli soldiers have taken control of the Rafah crossing with Egypt, cutting "
+            "a vital route for humanitarian aid. The Israeli army says it is targeting "
+            "Hamas battalions.\n"
+            "Morocco, which restored ties with Israel in 2020, has sent several aid convoys "
+            "to Gaza through Israeli crossings."
+        ),
+        id="war-nm",
+    ),
+    pytest.param(
+        True,
+        "Algeria fumes as Morocco takes delivery of Israeli drones",
+        (
+            "Algeria reacted angrily on Wednesday to reports that Morocco has taken "
+            "delivery of a new batch of Israeli-made combat drones, accusing its neighbour "
+            "of turning the region into an arms depot.\n"
+            "The Algerian foreign ministry said the deliveries threatened Algeria's "
+            "security, and Algerian state television devoted its evening bulletin to the "
+            "subject. Algiers cut ties with Rabat in 2021.\n"
+            "According to a defence newsletter, the Royal Armed Forces received around "
+            "twenty drones from an Israeli manufacturer last month under a contract signed "
+            "in 2023, with training for Moroccan operators provided in Israel.\n"
+            "Morocco's army did not comment. Algerian officials have repeatedly denounced "
+            "the military cooperation between Morocco and Israel since the two signed a "
+            "defence memorandum in 2021."
+        ),
+        id="alg-rel",
+    ),
+    pytest.param(
+        True,
+        "Israeli defence firms still at Marrakech air show despite war",
+        (
+            "Despite the war in Gaza and calls for a boycott, four Israeli defence "
+            "companies exhibited at the Marrakech air show this week, showing drones, "
+            "radars and missile-defence systems to Moroccan military buyers.\n"
+            "Protesters gathered outside the venue, chanting slogans against normalisation "
+            "and in support of Palestinians. Inside, Moroccan officers visited the Israeli "
+            "stands, according to attendees.\n"
+            "The companies did not advertise their presence. One executive said talks with "
+            "the Royal Armed Forces on air-defence radars were continuing.\n"
+            "Morocco has condemned the Israeli offensive and called for a ceasefire and "
+            "humanitarian access."
+        ),
+        id="gaza-rel2",
+    ),
+    pytest.param(
+        False,
+        "Algeria answers Morocco's Israeli drones with Russian jets",
+        (
+            "Algeria has ordered a new batch of Russian Su-35 fighter jets and S-400 "
+            "air-defence systems, the Russian news agency TASS reported, in what analysts "
+            "in Algiers describe as a response to Morocco's purchases of Israeli drones.\n"
+            "Algerian officials have long warned that military cooperation between Rabat "
+            "and Israel threatens the region. The Algerian army, equipped almost entirely "
+            "by Moscow, has the largest budget in Africa.\n"
+            "Russia's arms export agency did not confirm the contract. Algeria's defence "
+            'ministry said the country "will not accept any threat to its security".\n'
+            "The order would add to Algeria's fleet of Russian fighters and its network of "
+            "Russian surface-to-air missiles."
+        ),
+        id="alg-rus-nm",
+    ),
+    pytest.param(
+        False,
+        "Moroccan protesters demand end to military pact with Israel",
+        (
+            "Thousands of protesters marched in Rabat on Sunday demanding that Morocco "
+            "cancel its military agreements with Israel, including the 2021 defence "
+            "memorandum, as anger over the war in Gaza continued to fuel demonstrations.\n"
+            "Chanting slogans against normalisation and waving Palestinian flags, "
+            "demonstrators called on the government to close the Israeli liaison office. "
+            '"No to the drone factory, no to normalisation," read one banner.\n'
+            "The protest, organised by the Moroccan Front for Supporting Palestine and "
+            "Against Normalisation, passed off peacefully. Activists say several people "
+            "were arrested in Casablanca last week for calling for a boycott of Israeli "
+            "goods."
+        ),
+        id="prot-nm",
+    ),
+]
+
+
+@pytest.mark.parametrize(("relevant", "title", "text"), BACKDROPS)
+def test_the_default_topic_on_stories_with_a_backdrop(
+    relevant: bool, title: str, text: str
+) -> None:
+    assert matches(text, default_topics()[0], title) is relevant
+
+
+def test_the_default_topic_keeps_a_defence_story_told_against_the_war() -> None:
+    [topic] = default_topics()
+    rows = {r["id"]: r for r in labelled()}
+    for kept in ("en-117", "b2-en-006", "b2-fr-007", "b2-en-009"):
+        assert matches(rows[kept]["text"], topic, rows[kept]["title"]), kept
+    for dropped in ("en-081", "fr-089", "nl-096"):
+        assert not matches(rows[dropped]["text"], topic, rows[dropped]["title"]), dropped
+    assert topic.vetoes["war"].against == "defence"
+
+
 # --- configuration errors -----------------------------------------------------------------
 
 GOOD: dict[str, Any] = {
@@ -387,6 +559,28 @@ def broken(**change: Any) -> list[dict[str, Any]]:
         (broken(recipients=["a@example.org", "bob"]), "topics[1].recipients[1]", "email"),
         (broken(title=""), "topics[1].title", "non-empty string"),
         (broken(name="morocco-israel-defence"), "topics[1].name", "duplicate"),
+        (broken(vetoes=["war"]), "topics[1].vetoes", "expected a table"),
+        (broken(vetoes={"war": {}}), "topics[1].vetoes.war", "not an exclude list"),
+        (
+            broken(exclude={"war": ["gaza"]}, vetoes={"war": 1.5}),
+            "topics[1].vetoes.war",
+            "expected a table",
+        ),
+        (
+            broken(exclude={"war": ["gaza"]}, vetoes={"war": {"against": "army"}}),
+            "topics[1].vetoes.war.against",
+            "not a group",
+        ),
+        (
+            broken(exclude={"war": ["gaza"]}, vetoes={"war": {"factor": 0}}),
+            "topics[1].vetoes.war.factor",
+            "greater than 0",
+        ),
+        (
+            broken(exclude={"war": ["gaza"]}, vetoes={"war": {"by": 2}}),
+            "topics[1].vetoes.war.by",
+            "unknown key",
+        ),
     ],
 )
 def test_config_errors_name_the_file_the_key_and_the_topic(

@@ -124,9 +124,13 @@ def test_eval_without_files_measures_the_bundled_sets_with_the_default_topic(
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["topics"] == ["morocco-israel-defence"]
-    assert out["sets"] == ["labelled.jsonl (bundled)", "holdout.jsonl (bundled)"]
+    assert out["sets"] == [
+        "labelled.jsonl (bundled)",
+        "holdout.jsonl (bundled)",
+        "blind2.jsonl (bundled)",
+    ]
     items = load_bundled()
-    assert out["scores"]["all"]["items"] == len(items) >= 200
+    assert out["scores"]["all"]["items"] == len(items) >= 300
     assert out["scores"]["all"]["relevant"] == sum(i.relevant for i in items)
     for lang in ("en", "fr", "nl"):
         assert out["scores"][lang]["precision"] >= 0.95
@@ -203,6 +207,26 @@ def test_test_json_says_why_an_article_was_excluded(tmp_path: Path, config: Path
     groups = {g["name"]: g for g in pact["groups"]}
     defence = {t["term"]: t for t in groups["defence"]["terms"]}
     assert defence["drone*"]["words"] == ["drone"] and defence["drone*"]["far"] == 0
+
+
+def test_test_names_the_group_a_veto_competes_with(tmp_path: Path) -> None:
+    config = tmp_path / "war.toml"
+    config.write_text(
+        CONFIG.split('[[topics]]\nname = "any-mention"')[0]
+        + 'war = ["gaza", "ceasefire", "hostage*"]\n'
+        + "[topics.vetoes]\n"
+        + 'war = { against = "defence", factor = 1.5 }\n',
+        "utf-8",
+    )
+    text = tmp_path / "war.txt"
+    text.write_text(
+        "Morocco and Israel\nMorocco condemned Israeli strikes on Gaza and asked for a "
+        "ceasefire and the release of hostages; defence ties were not mentioned.\n",
+        "utf-8",
+    )
+    [pact] = json.loads(run("test", str(text), "--json", config=config).output)["topics"]
+    # war: Gaza 2 + ceasefire 2 + hostages 2 = 6; defence: "defence" 2, times 1.5 = 3
+    assert pact["verdict"] == "excluded: 'war' scores 6, more than 1.5 × group 'defence' (3)"
 
 
 def test_test_extracts_an_html_file_like_a_crawl(config: Path) -> None:

@@ -1,14 +1,17 @@
 """Measure topics on labelled articles: precision, recall and F1 per language.
 
-Two labelled sets ship with newswatch (JSON Lines, one article per line)::
+Three labelled sets ship with newswatch (JSON Lines, one article per line)::
 
     {"id": "en-000", "lang": "en", "kind": "relevant", "relevant": true,
      "title": "...", "text": "paragraphs separated by newlines"}
 
 ``labelled.jsonl`` is the set the built-in rules were written against; ``holdout.jsonl``
-was written afterwards, without looking at the rules, to see how they fare on unseen
-wording. ``kind`` names the near miss an irrelevant article is (``tourism``,
-``other-country-deal``, ``passing-mention``...), so errors can be read by kind.
+and then ``blind2.jsonl`` were written afterwards, without looking at the rules, to see
+how they fare on unseen wording (``blind2`` adds Gaza-framed defence stories, deals
+reported through a third party, briefs, and near misses such as Algeria's reactions,
+water, health and Israeli domestic military news). ``kind`` names the near miss an
+irrelevant article is (``tourism``, ``other-country-deal``, ``passing-mention``...), so
+errors can be read by kind.
 
 An article counts as found when it matches at least one of the evaluated topics.
 """
@@ -39,7 +42,7 @@ __all__ = [
     "read_labelled_file",
 ]
 
-BUNDLED_SETS = ("labelled.jsonl", "holdout.jsonl")
+BUNDLED_SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl")
 _REQUIRED = {"id": str, "lang": str, "relevant": bool, "text": str}
 
 
