@@ -254,13 +254,23 @@ class TermIndex:
         self.labels = [frozenset(x) for x in labels]
         self._sizes = [len(t.words) for t in self.terms]
         self._exact: dict[str, list[int]] = {}
+        # Case-insensitive prefix terms (most wildcards) are looked up by the word's own
+        # prefixes, one dictionary look-up per distinct prefix length; the few others are
+        # tried one by one.
+        self._prefix: dict[str, list[int]] = {}
         self._fuzzy: list[tuple[WordPattern, int]] = []
         self._regexes = [(i, t.regex) for i, t in enumerate(self.terms) if t.regex is not None]
         for number, term in enumerate(self.terms):
-            if term.words and term.words[0].kind is Kind.EXACT:
-                self._exact.setdefault(term.words[0].text, []).append(number)
-            elif term.words:
-                self._fuzzy.append((term.words[0], number))
+            first = term.words[0] if term.words else None
+            if first is None:
+                continue
+            if first.kind is Kind.EXACT:
+                self._exact.setdefault(first.text, []).append(number)
+            elif first.kind is Kind.PREFIX and not first.case_sensitive:
+                self._prefix.setdefault(first.text, []).append(number)
+            else:
+                self._fuzzy.append((first, number))
+        self._prefix_sizes = sorted({len(text) for text in self._prefix})
         self._cache: dict[str, tuple[int, ...]] = {}
 
     def __getstate__(self) -> dict[str, object]:
@@ -280,7 +290,12 @@ class TermIndex:
         """The terms whose first word matches ``word``."""
         numbers: set[int] = set()
         for form in word_forms(word):
-            numbers.update(self._exact.get(form.casefold(), ()), self._exact.get(form, ()))
+            folded = form.casefold()
+            numbers.update(self._exact.get(folded, ()), self._exact.get(form, ()))
+            for size in self._prefix_sizes:
+                if size > len(folded):
+                    break
+                numbers.update(self._prefix.get(folded[:size], ()))
         numbers.update(n for p, n in self._fuzzy if p.matches(word))
         return tuple(sorted(n for n in numbers if self.terms[n].words[0].matches(word)))
 
