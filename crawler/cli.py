@@ -3,7 +3,7 @@
 Exit codes (also in ``newswatch --help`` and docs/operations.md):
 
 0  the command did its work
-1  a source failed as a whole (``run``); a check failed (``doctor``)
+1  a source failed as a whole (``run``); a check failed (``doctor``, ``sources check``)
 2  a configuration or usage error (the message names the file and the key)
 3  alerts could not be delivered (they stay queued; the next pass retries)
 4  the database could not be opened or written
@@ -55,7 +55,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     \b
     Exit codes:
     0  the command did its work
-    1  a source failed as a whole (run); a check failed (doctor)
+    1  a source failed as a whole (run); a check failed (doctor, sources check)
     2  a configuration or usage error
     3  alerts could not be delivered (they stay queued)
     4  the database could not be opened or written
@@ -300,9 +300,11 @@ def _send(
             db.execute("UPDATE runs SET alerts_sent = ? WHERE id = ?", [report.sent, run_id])
         from pipelines.health import send_notices  # operator notices share the step
 
-        notices = send_notices(db, transport, config)
+        notices = send_notices(db, transport, config, ignore_backoff=ignore_backoff)
         report.messages += notices.messages
         report.failed += notices.failed
+        report.retrying += notices.retrying
+        report.held += notices.held
         report.errors += notices.errors
     finally:
         db.close()

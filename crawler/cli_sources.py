@@ -18,6 +18,7 @@ from pipelines.store import open_db
 
 _STATUS_COLUMNS = (
     "source",
+    "state",
     "passes",
     "requests",
     "304",
@@ -26,7 +27,6 @@ _STATUS_COLUMNS = (
     "dup",
     "relevant",
     "errors",
-    "state",
 )
 
 
@@ -66,8 +66,14 @@ def status(state: State, n: int, as_json: bool) -> None:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
         return
-    for line in table(_STATUS_COLUMNS, [_status_row(r) for r in rows], left={0, 8, 9}):
+    # Failing sources first, so that they are seen before the list scrolls by.
+    ordered = sorted(rows, key=lambda r: r["state"] != "failing")
+    for line in table(_STATUS_COLUMNS, [_status_row(r) for r in ordered], left={0, 1, 9}):
         click.echo(line)
+    failing = [r["source"] for r in ordered if r["state"] == "failing"]
+    if failing:
+        click.echo(f"{len(failing)} source(s) FAILING: {', '.join(failing)}")
+        click.echo(f"see why: newswatch sources check {failing[0]}")
 
 
 def source_status(db: sqlite_utils.Database, config: Config, passes: int) -> list[dict[str, Any]]:
@@ -116,6 +122,7 @@ def _status_row(r: dict[str, Any]) -> tuple[object, ...]:
         state += f" ({r['bad_passes']} bad pass(es) in a row)"
     return (
         r["source"],
+        state,
         r["passes"],
         r["requests"],
         r["not_modified"],
@@ -124,22 +131,44 @@ def _status_row(r: dict[str, Any]) -> tuple[object, ...]:
         r["duplicates"],
         r["relevant"],
         errors_text(r["errors"]) or "-",
-        state,
     )
 
 
 @dataclass
 class CheckResult:
     source: str
+    pattern: str | None = None  # the source's article_pattern
     discovery: list[DiscoveryRecord] = field(default_factory=list)
     article_url: str | None = None
     article: dict[str, Any] | None = None
+    article_errors: list[str] = field(default_factory=list)
 
     @property
     def parsed(self) -> bool:
         return any(
             r.status == 200 and r.kind and not r.error and r.via != "robots" for r in self.discovery
         )
+
+    @property
+    def problems(self) -> list[str]:
+        """What a person must fix, each naming its culprit; empty when the source works."""
+        pages = [r for r in self.discovery if r.via != "robots"]
+        found = [f"{r.via} {r.message or r.url + ': ' + str(r.error)}" for r in pages if r.error]
+        if not self.parsed:
+            return [*found, "nothing parsed: check the URLs in the config"]
+        entries = sum(r.entries for r in pages if r.kind not in ("sitemapindex", "not modified"))
+        if entries and not sum(r.matched for r in pages):
+            if self.pattern is not None:
+                found.append(
+                    f"article_pattern {self.pattern!r} matched none of the {entries} links"
+                    " and entries found: compare it with the article URLs of the site"
+                )
+            else:
+                found.append(
+                    f"none of the {entries} links and entries looks like an article URL:"
+                    " set article_pattern"
+                )
+        return found
 
 
 @sources.command("check")
@@ -149,7 +178,8 @@ class CheckResult:
 @fail_cleanly
 def check(state: State, name: str | None, as_json: bool) -> None:
     """Fetch a source's feeds, sitemaps and start pages once, store nothing, and show what
-    each gave and what one extracted article looks like. Exits 1 when nothing parsed.
+    each gave and what one extracted article looks like. Exits 1 when a page could not be
+    read or parsed, or when no article URL matched article_pattern.
 
     \b
     Example:
@@ -164,7 +194,7 @@ def check(state: State, name: str | None, as_json: bool) -> None:
             click.echo(json.dumps(_check_json(result), ensure_ascii=False))
         else:
             _print_check(result)
-    if not all(r.parsed for r in results):
+    if any(r.problems for r in results):
         sys.exit(1)
 
 
@@ -181,7 +211,7 @@ def check_sources(
     settings = crawl_settings(config, verbose=verbose)
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")  # nothing is stored
     process = CrawlerProcess(settings)
-    results = {s.name: CheckResult(s.name) for s in chosen}
+    results = {s.name: CheckResult(s.name, s.article_pattern) for s in chosen}
     spiders: dict[str, NewsSpider] = {}
     for source in chosen:
         crawler = process.create_crawler(NewsSpider)
@@ -196,6 +226,7 @@ def check_sources(
         process.start()
     for name, spider in spiders.items():
         results[name].discovery = list(spider.ledger.records.values())
+        results[name].article_errors = spider.article_errors
     return list(results.values())
 
 
@@ -210,7 +241,8 @@ def _collector(result: CheckResult) -> Any:
     def scraped(item: Any) -> None:
         from crawler.items import PageItem
 
-        if isinstance(item, PageItem) and result.article is None:
+        # A 404/410 comes as an item too (to be remembered as gone): no page to show.
+        if isinstance(item, PageItem) and item.status < 400 and result.article is None:
             result.article_url = item.final_url
             result.article = _describe(item)
 
@@ -242,9 +274,11 @@ def _check_json(result: CheckResult) -> dict[str, Any]:
     return {
         "source": result.source,
         "parsed": result.parsed,
+        "problems": result.problems,
         "discovery": [asdict(r) for r in result.discovery],
         "article_url": result.article_url,
         "article": result.article,
+        "article_errors": result.article_errors,
     }
 
 
@@ -264,7 +298,8 @@ def _print_check(result: CheckResult) -> None:
         click.echo("  " + line)
     a = result.article
     if a is None:
-        click.echo("  no article fetched")
+        why = f": {result.article_errors[0]}" if result.article_errors else ""
+        click.echo(f"  no article fetched{why}")
     elif not a["article"]:
         click.echo(f"  {result.article_url}: fetched, but not an article page")
     else:
@@ -273,5 +308,6 @@ def _print_check(result: CheckResult) -> None:
         click.echo(f"    date:  {a['published'] or '-'} ({a['date_source'] or 'no date'})")
         click.echo(f"    lang:  {a['lang'] or '-'}   words: {a['words']}")
         click.echo(f"    text:  {' '.join(a['start'].split())}")
-    if not result.parsed:
-        click.echo("  nothing parsed: check the URLs in the config")
+    for problem in result.problems:
+        click.echo(f"  PROBLEM: {problem}")
+        click.echo(f"newswatch: ERROR {result.source}: {problem}", err=True)

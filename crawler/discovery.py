@@ -103,7 +103,8 @@ class DiscoveryRecord:
     kind: str = ""  # "rss20", "atom10", "urlset", "sitemapindex", "html", "not modified" ...
     entries: int = 0  # links, feed entries or sitemap entries found
     matched: int = 0  # of those, article URLs (article_pattern, or the URL-shape heuristic)
-    error: str | None = None
+    error: str | None = None  # an error kind: "refused", "http_404", "parse" ...
+    message: str | None = None  # the same for a person, naming the URL
 
 
 @dataclass

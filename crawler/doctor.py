@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipelines.config import Config, SourceConfig, load_config
 from pipelines.errors import NewswatchError
-from pipelines.store import MIGRATIONS, open_db
+from pipelines.store import MIGRATIONS
 from pipelines.transport import SMTP_URL_ENV, SmtpTransport, parse_smtp_url
 
 
@@ -41,19 +41,41 @@ def check_config(path: Path) -> tuple[Check, Config | None]:
 
 
 def check_database(config: Config) -> Check:
-    """Opened and migrated (as a pass would), then one write transaction rolled back."""
+    """Migrations applied, and one write transaction rolled back; changes nothing.
+
+    Pending migrations are not a failure (the next pass or ``newswatch init`` applies
+    them), but they are named: a doctor that migrated the file itself would hide them.
+    """
     path = config.store_path
+    if not path.exists():
+        folder = next((p for p in path.parents if p.exists()), Path("."))
+        if not os.access(folder, os.W_OK):
+            return Check("database", False, f"{path}: does not exist and {folder} is not writable")
+        return Check("database", True, f"{path}: not created yet; `newswatch init` creates it")
     try:
-        db = open_db(path)
+        uri = path.resolve().as_uri() + "?mode=rw"  # never creates the file
+        conn = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
         try:
-            db.conn.execute("BEGIN IMMEDIATE")
-            db.conn.execute("CREATE TABLE _doctor_write_check (x INTEGER)")
-            db.conn.execute("ROLLBACK")
+            applied = _applied_migrations(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
         finally:
-            db.close()
-    except (NewswatchError, sqlite3.Error) as exc:
-        return Check("database", False, str(exc))
+            conn.close()
+    except sqlite3.Error as exc:
+        return Check("database", False, f"{path}: not a writable SQLite database: {exc}")
+    pending = [name for name, _ in MIGRATIONS if name not in applied]
+    if pending:
+        listed = f"{len(pending)} migration(s) pending ({', '.join(pending)})"
+        later = "applied by the next pass or `newswatch init`"
+        return Check("database", True, f"{path}: writable; {listed}, {later}")
     return Check("database", True, f"{path}: {len(MIGRATIONS)} migrations applied, writable")
+
+
+def _applied_migrations(conn: sqlite3.Connection) -> set[str]:
+    known = conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_migrations'").fetchone()
+    if known is None:
+        return set()
+    return {str(r[0]) for r in conn.execute("SELECT name FROM _migrations")}
 
 
 def check_delivery(config: Config, environ: Mapping[str, str]) -> Check:

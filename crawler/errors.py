@@ -42,3 +42,20 @@ def error_kind(failure: Failure) -> str:
     if "maxsize" in text.replace(" ", "") or "max size" in text or "warnsize" in text:
         return "too_large"
     return "download" if isinstance(error, DownloadFailedError) else "other"
+
+
+_DESCRIPTIONS = {
+    "dns": "the host name does not resolve",
+    "refused": "connection refused (is the server up, is the port right?)",
+    "timeout": "no answer in time ([crawl] timeout)",
+    "data_loss": "the connection broke before the whole page arrived",
+    "robots": "forbidden by the site's robots.txt",
+    "too_large": "larger than Scrapy's DOWNLOAD_MAXSIZE",
+}
+
+
+def describe_kind(kind: str) -> str:
+    """The error kind in words for a person: ``http_404`` -> ``HTTP 404``."""
+    if kind.startswith("http_"):
+        return f"HTTP {kind[5:]}"
+    return _DESCRIPTIONS.get(kind, kind)

@@ -34,9 +34,12 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
 
 def read_feed(body: bytes, url: str) -> Feed:
     """The feed's version and its entries with a link (see :func:`parse_feed`)."""
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
-    if not parsed.entries and (parsed.bozo or not parsed.version):
-        reason = getattr(parsed, "bozo_exception", None) or "no RSS or Atom entries"
+    # Said to be XML: without a Content-Type feedparser flags every feed as suspect, and an
+    # empty but valid feed (a quiet section) would then read as broken.
+    headers = {"content-location": url, "content-type": "application/xml"}
+    parsed = feedparser.parse(body, response_headers=headers)
+    if not parsed.version:
+        reason = getattr(parsed, "bozo_exception", None) or "no RSS or Atom root element"
         raise FeedError(f"{url}: not a readable feed: {reason}")
     entries = []
     for e in parsed.entries:
@@ -45,7 +48,11 @@ def read_feed(body: bytes, url: str) -> Feed:
             continue
         stamp = e.get("published_parsed") or e.get("updated_parsed")
         entries.append(FeedEntry(url=link, title=e.get("title") or None, published=_iso(stamp)))
-    return Feed(version=parsed.version or "unknown", entries=entries)
+    if parsed.bozo and not entries:
+        # Broken XML: feedparser salvages what it can, but an item cut off before its link
+        # is no article, and a feed reduced to nothing must not pass for a quiet one.
+        raise FeedError(f"{url}: not a readable feed: {parsed.bozo_exception}")
+    return Feed(version=parsed.version, entries=entries)
 
 
 def _alternate_link(entry: feedparser.FeedParserDict) -> str | None:

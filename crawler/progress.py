@@ -12,7 +12,10 @@ import sys
 
 import click
 
-from crawler.runner import PassReport, SourceReport
+from crawler.report import errors_text, summary_line, trouble
+from crawler.runner import PassReport, SourceHealth, SourceReport
+
+__all__ = ["print_progress", "print_unattended", "setup_logging", "source_line", "summary_line"]
 
 LOG_FORMAT = "newswatch: %(levelname)s %(message)s"
 _OWN_LOGGERS = ("crawler", "pipelines")
@@ -30,10 +33,12 @@ def setup_logging(verbose: bool) -> None:
         logger.propagate = False  # Scrapy's root handler would print each line twice
 
 
-def source_line(s: SourceReport) -> str:
-    """``bladi: 24 requests, 11 new, 3 relevant, 0 errors`` (+ FAILED when it failed)."""
-    errors = ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items()))
-    state = f" FAILED: {errors}" if s.failed else f" ({errors})" if errors else ""
+def source_line(s: SourceReport, health: SourceHealth | None = None) -> str:
+    """``bladi: 24 requests, 11 new, 3 relevant, 0 errors``, + FAILED or NO ARTICLE and
+    why when the source is in trouble (see :func:`crawler.report.trouble`)."""
+    problem = trouble(s, health)
+    errors = errors_text(s.errors)
+    state = f" {problem}" if problem else f" ({errors})" if errors else ""
     return (
         f"{s.name}: {s.requests} requests, {s.new} new, {s.relevant} relevant,"
         f" {s.error_count} errors{state}"
@@ -44,22 +49,12 @@ def print_progress(s: SourceReport) -> None:
     click.echo(source_line(s))
 
 
-def summary_line(report: PassReport) -> str:
-    sources = report.sources
-    failed = [s.name for s in sources if s.failed]
-    line = (
-        f"run {report.run_id}: {len(sources)} source(s), {sum(s.requests for s in sources)}"
-        f" requests, {sum(s.new for s in sources)} new, {sum(s.relevant for s in sources)}"
-        f" relevant, {sum(s.alerts_queued for s in sources)} alert(s) queued,"
-        f" {sum(s.error_count for s in sources)} error(s)"
-    )
-    return line + (f"; FAILED: {', '.join(failed)}" if failed else "")
-
-
 def print_unattended(report: PassReport) -> None:
-    """The cron form: failed sources (their line starts with the name), then one summary."""
+    """The cron form: sources in trouble (their line starts with the name), then one
+    summary line; the trouble again on stderr."""
     for s in report.sources:
-        if s.failed:
-            click.echo(source_line(s))
-            click.echo(f"newswatch: ERROR {source_line(s)}", err=True)
+        health = report.health.get(s.name)
+        if trouble(s, health):
+            click.echo(source_line(s, health))
+            click.echo(f"newswatch: ERROR {source_line(s, health)}", err=True)
     click.echo(summary_line(report))

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 
 import click
 
-from crawler.runner import PassReport, SourceReport
+from crawler.runner import PassReport, SourceHealth, SourceReport
 
 _COLUMNS = (
     "source",
@@ -24,14 +24,51 @@ _COLUMNS = (
 
 
 def print_pass(report: PassReport) -> None:
-    for line in table(_COLUMNS, [_row(s) for s in report.sources], left={0, 10}):
+    """The table, one summary line, and what to run for each source in trouble."""
+    rows = [_row(s, report.health.get(s.name)) for s in report.sources]
+    for line in table(_COLUMNS, rows, left={0, 10}):
         click.echo(line)
-    new = sum(s.new for s in report.sources)
-    relevant = sum(s.relevant for s in report.sources)
-    queued = sum(s.alerts_queued for s in report.sources)
-    click.echo(
-        f"run {report.run_id}: {new} new article(s), {relevant} relevant, {queued} alert(s) queued"
+    click.echo(summary_line(report))
+    for s in report.sources:
+        if trouble(s):
+            click.echo(f"see why: newswatch sources check {s.name}")
+
+
+def trouble(s: SourceReport, health: SourceHealth | None = None) -> str | None:
+    """What is wrong with a source after a pass, in a few words, or None when nothing is.
+
+    ``FAILED``: none of its feeds, sitemaps or start pages could be read (exit code 1).
+    ``NO ARTICLE``: they were read, but errors kept every article out (every article page
+    a 503, a feed of dead links). Either is a bad pass for source health, whose count and
+    state follow.
+    """
+    if s.failed:
+        label = "FAILED"
+    elif s.bad:
+        label = "NO ARTICLE"
+    else:
+        return None
+    detail = errors_text(s.errors)
+    if health is not None and health.bad_passes > 1:
+        detail += f"; {health.bad_passes} bad passes in a row"
+    if health is not None and health.state == "failing":
+        detail += "; source failing, operator notified"
+    return f"{label} ({detail})"
+
+
+def summary_line(report: PassReport) -> str:
+    """One line for the whole pass; sources in trouble are named at its end."""
+    sources = report.sources
+    line = (
+        f"run {report.run_id}: {len(sources)} source(s), {sum(s.requests for s in sources)}"
+        f" requests, {sum(s.new for s in sources)} new, {sum(s.relevant for s in sources)}"
+        f" relevant, {sum(s.alerts_queued for s in sources)} alert(s) queued,"
+        f" {sum(s.error_count for s in sources)} error(s)"
     )
+    troubled = [
+        f"{s.name} {problem}" for s in sources if (problem := trouble(s, report.health.get(s.name)))
+    ]
+    return "; ".join([line, *troubled])
 
 
 def table(
@@ -54,13 +91,9 @@ def errors_text(errors: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(errors.items()) if v)
 
 
-def _row(s: SourceReport) -> tuple[object, ...]:
-    if s.failed:
-        status = "FAILED: " + errors_text(s.errors)
-    elif s.errors:
-        status = "ok (" + errors_text(s.errors) + ")"
-    else:
-        status = "ok"
+def _row(s: SourceReport, health: SourceHealth | None) -> tuple[object, ...]:
+    errors = errors_text(s.errors)
+    status = trouble(s, health) or (f"ok ({errors})" if errors else "ok")
     return (
         s.name,
         s.requests,

@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 
 from crawler.spiders.news import NewsSpider
 from pipelines.config import Config, SourceConfig
-from pipelines.health import SourcePass, update_health
+from pipelines.health import SourcePass, health_states, update_health
 from pipelines.store import insert_row, open_db, table, utcnow
 
 EXIT_OK = 0
@@ -57,6 +57,11 @@ class SourceReport:
     def error_count(self) -> int:
         return sum(self.errors.values())
 
+    @property
+    def bad(self) -> bool:
+        """Errors that concern the source itself and no article: what source health counts."""
+        return _health_input(self).bad
+
     @classmethod
     def from_stats(cls, name: str, stats: dict[str, Any]) -> SourceReport:
         def n(key: str) -> int:
@@ -89,10 +94,19 @@ class SourceReport:
         )
 
 
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source's health after the pass (see pipelines/health.py)."""
+
+    state: str  # "ok" | "failing"
+    bad_passes: int  # bad passes in a row, this one included
+
+
 @dataclass
 class PassReport:
     run_id: int
     sources: list[SourceReport]
+    health: dict[str, SourceHealth] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -141,10 +155,11 @@ def run_pass(
 
     process = CrawlerProcess(crawl_settings(config, baseline=baseline, verbose=verbose))
     collected: dict[str, dict[str, Any]] = {}
+    claimed: set[str] = set()  # shared: an article two sources list is fetched once
     for source in chosen:
         crawler = process.create_crawler(NewsSpider)
         _keep_stats(crawler, source.name, collected, on_source)
-        process.crawl(crawler, source=source)
+        process.crawl(crawler, source=source, claimed=claimed)
     if chosen:
         process.start()
 
@@ -189,6 +204,12 @@ def _finish_run(config: Config, report: PassReport) -> None:
             },
         )
         update_health(db, report.run_id, [_health_input(x) for x in s], config)
+        states = health_states(db)
+        report.health = {
+            x.name: SourceHealth(str(h["state"]), int(str(h["bad_passes"])))
+            for x in s
+            if (h := states.get(x.name))
+        }
     finally:
         db.close()
 

@@ -8,9 +8,11 @@ yielded no article. After ``[health] failing_passes`` bad passes in a row the so
 and queues one "recovered" notice. The state change and its notice are written in one
 transaction, so a crash can neither lose a notice nor queue it twice.
 
-Notices go through an outbox (``notices``) with the states of the alert outbox:
-``pending`` -> ``sending`` -> ``sent``, back to ``pending`` on a delivery error until
-``MAX_ATTEMPTS``, then ``failed``; a row left ``sending`` by a crash is marked ``failed``.
+Notices go through an outbox (``notices``) that behaves like the alert outbox:
+``pending`` -> ``sending`` -> ``sent``; a message the server refuses goes back to
+``pending`` with the alerts' backoff (``next_attempt_at``) until ``MAX_ATTEMPTS``, then
+``failed``; a server that cannot be reached costs no attempt; a row left ``sending`` by a
+crash is marked ``failed``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 import sqlite_utils
 
+from pipelines.alerts import backoff
 from pipelines.config import Config
 from pipelines.errors import DeliveryError
 from pipelines.store import insert_row, transaction, utcnow
@@ -56,8 +59,10 @@ class SourcePass:
 @dataclass
 class NoticeReport:
     sent: int = 0
-    failed: int = 0
-    pending: int = 0
+    failed: int = 0  # gave up on now (MAX_ATTEMPTS reached)
+    pending: int = 0  # no operator to send to
+    retrying: int = 0  # refused this time, tried again after their backoff
+    held: int = 0  # not tried: the server could not be reached
     messages: list[EmailMessage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -155,9 +160,15 @@ def build_notice(
 
 
 def send_notices(
-    db: sqlite_utils.Database, transport: Transport | None, config: Config
+    db: sqlite_utils.Database,
+    transport: Transport | None,
+    config: Config,
+    *,
+    ignore_backoff: bool = False,
+    now: datetime | None = None,
 ) -> NoticeReport:
-    """Send every pending notice; ``transport=None`` is a dry run (messages are returned)."""
+    """Send every pending notice that is due; ``transport=None`` is a dry run (messages
+    are returned, nothing changes)."""
     report = NoticeReport()
     to = list(config.health.operator or config.alerts.to)
     if transport is not None:
@@ -166,15 +177,27 @@ def send_notices(
                 "UPDATE notices SET status = 'failed', last_error = ? WHERE status = 'sending'",
                 [INTERRUPTED],
             )
-    for row in db.query("SELECT * FROM notices WHERE status = 'pending' ORDER BY id"):
+    moment = _iso(now or datetime.now(UTC))
+    due = None if ignore_backoff else moment
+    rows = list(
+        db.query(
+            "SELECT * FROM notices WHERE status = 'pending' AND (? IS NULL"
+            " OR next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
+            [due, due],
+        )
+    )
+    for number, row in enumerate(rows):
         if not to:
             report.pending += 1
             report.errors.append("no operator: set [health] operator or [alerts] to")
             continue
         msg = build_notice(row, config, to)
         report.messages.append(msg)
-        if transport is not None:
-            _deliver(db, transport, msg, int(row["id"]), to, report)
+        if transport is not None and not _deliver(
+            db, transport, msg, int(row["id"]), to, report, moment
+        ):
+            report.held += len(rows) - number - 1  # the server is down: the rest waits
+            break
     return report
 
 
@@ -185,47 +208,91 @@ def _deliver(
     notice_id: int,
     to: list[str],
     report: NoticeReport,
-) -> None:
-    with transaction(db):
-        claimed = db.execute(
-            "UPDATE notices SET status = 'sending', attempts = attempts + 1, recipients = ?,"
-            " message_id = ? WHERE id = ? AND status = 'pending'",
-            [json.dumps(to), msg["Message-ID"], notice_id],
-        ).rowcount
-    if not claimed:  # another sender took it
-        report.messages.pop()
-        return
+    moment: str,
+) -> bool:
+    """Send one notice; False when the server could not be reached at all."""
+    claimed = False
+
+    def claim() -> None:
+        # Called by the transport once the session is up, right before MAIL/RCPT/DATA.
+        nonlocal claimed
+        with transaction(db):
+            claimed = bool(
+                db.execute(
+                    "UPDATE notices SET status = 'sending', attempts = attempts + 1,"
+                    " recipients = ?, message_id = ? WHERE id = ? AND status = 'pending'",
+                    [json.dumps(to), msg["Message-ID"], notice_id],
+                ).rowcount
+            )
+        if not claimed:
+            raise _Taken()
+
     try:
-        transport.send(msg)
+        transport.send(msg, before_data=claim)
+    except _Taken:
+        report.messages.pop()  # another sender took it
+        return True
     except RecipientsRefused as exc:
         if exc.delivered:  # some got it: a retry would reach them twice
             _mark_sent(db, notice_id, str(exc))
             report.sent += 1
             report.errors.append(str(exc))
-            return
-        _put_back(db, notice_id, str(exc), report)
-        return
+        else:
+            _put_back(db, notice_id, str(exc), report, moment)
+        return True
     except DeliveryError as exc:
-        _put_back(db, notice_id, str(exc), report)
-        return
+        if not claimed:
+            _hold(db, notice_id, str(exc), report)
+            return False
+        _put_back(db, notice_id, str(exc), report, moment)
+        return True
     _mark_sent(db, notice_id, None)
     report.sent += 1
+    return True
 
 
-def _put_back(db: sqlite_utils.Database, notice_id: int, error: str, report: NoticeReport) -> None:
+class _Taken(Exception):
+    """The notice is no longer pending: someone else is sending it."""
+
+
+def _hold(db: sqlite_utils.Database, notice_id: int, error: str, report: NoticeReport) -> None:
+    """The server was not reached: the notice stays pending, with the reason, at no cost."""
     with transaction(db):
+        db.execute("UPDATE notices SET last_error = ? WHERE id = ?", [error, notice_id])
+    report.held += 1
+    report.errors.append(error)
+
+
+def _put_back(
+    db: sqlite_utils.Database, notice_id: int, error: str, report: NoticeReport, moment: str
+) -> None:
+    """The server refused the notice: back to pending after a backoff, or failed."""
+    with transaction(db):
+        row = db.execute("SELECT attempts FROM notices WHERE id = ?", [notice_id]).fetchone()
+        attempts = int(row[0]) if row else MAX_ATTEMPTS
+        gave_up = attempts >= MAX_ATTEMPTS
+        due = _iso(datetime.fromisoformat(moment) + backoff(attempts))
         db.execute(
-            "UPDATE notices SET last_error = ?, status = CASE WHEN attempts >= ?"
-            " THEN 'failed' ELSE 'pending' END WHERE id = ?",
-            [error, MAX_ATTEMPTS, notice_id],
+            "UPDATE notices SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            ["failed" if gave_up else "pending", error, None if gave_up else due, notice_id],
         )
-    report.failed += 1
+    if gave_up:
+        report.failed += 1
+    else:
+        report.retrying += 1
     report.errors.append(error)
 
 
 def _mark_sent(db: sqlite_utils.Database, notice_id: int, note: str | None) -> None:
     with transaction(db):
         db.execute(
-            "UPDATE notices SET status = 'sent', sent_at = ?, last_error = ? WHERE id = ?",
+            "UPDATE notices SET status = 'sent', sent_at = ?, last_error = ?,"
+            " next_attempt_at = NULL WHERE id = ?",
             [utcnow(), note, notice_id],
         )
+
+
+def _iso(moment: datetime) -> str:
+    """The form ``utcnow()`` writes, so that times compare as text in SQL."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.replace(microsecond=0).isoformat()

@@ -228,6 +228,34 @@ def m005_alert_backoff(db: sqlite_utils.Database) -> None:
     alerts.create_index(["status", "next_attempt_at"], if_not_exists=True)
 
 
+@migration
+def m006_validators_per_source(db: sqlite_utils.Database) -> None:
+    # Keyed by URL alone, two sources sharing a discovery page (one site's feed configured
+    # twice, a shared sitemap) overwrote each other's validators and remembered links.
+    # Rebuilt by hand: sqlite-utils' transform() commits on its own, inside our transaction.
+    if table(db, "http_validators").pks == ["source", "url"]:
+        return
+    db.execute(
+        "CREATE TABLE http_validators_new (source TEXT NOT NULL, url TEXT NOT NULL, etag TEXT,"
+        " last_modified TEXT, links TEXT, checked_at TEXT, PRIMARY KEY (source, url))"
+    )
+    db.execute(
+        "INSERT INTO http_validators_new (source, url, etag, last_modified, links, checked_at)"
+        " SELECT coalesce(source, ''), url, etag, last_modified, links, checked_at"
+        " FROM http_validators"
+    )
+    db.execute("DROP TABLE http_validators")
+    db.execute("ALTER TABLE http_validators_new RENAME TO http_validators")
+
+
+@migration
+def m007_notice_backoff(db: sqlite_utils.Database) -> None:
+    # Operator notices wait out a backoff after a refusal, as alerts do (m005).
+    notices = table(db, "notices")
+    if "next_attempt_at" not in notices.columns_dict:
+        notices.add_column("next_attempt_at", str)
+
+
 def open_db(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the dataset; errors name the file."""
     try:
@@ -316,7 +344,8 @@ def remember_url(
     )
 
 
-Validators = dict[str, tuple[str, str, str]]  # url -> (ETag, Last-Modified, links JSON)
+# One source's discovery pages: url -> (ETag, Last-Modified, links JSON).
+Validators = dict[str, tuple[str, str, str]]
 
 
 def load_validators(db: sqlite_utils.Database, source: str) -> Validators:

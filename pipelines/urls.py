@@ -3,7 +3,8 @@
 Decided *before* fetching, so that a link with tracking parameters, a ``www.`` variant or an
 AMP copy of a stored article costs no request. courlan (trafilatura's own URL library) does
 the cleaning: tracking parameters (utm_*, fbclid, gclid, ...), default ports, host case,
-query order. We add what it leaves: fragments, AMP variants and the ``www.`` question.
+query order. We add what it leaves: fragments, AMP variants (paths, ``amp.`` hosts, Google's
+AMP cache) and the ``www.`` question.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ _AMP_PATH = [
     (re.compile(r"^/amp(?=/)"), ""),
 ]
 _AMP_PARAMS = {"amp", "outputtype", "usqp"}
+# Google's AMP cache serves https://site.org/a/b as site-org.cdn.ampproject.org/c/s/site.org/a/b
+# (/c/ without s for http, /v/ for the viewer form).
+_AMP_CACHE = re.compile(r"^/[cv]/(s/)?([^/]+)(/.*)?$")
 
 
 def canonical_url(url: str) -> str:
@@ -29,6 +33,14 @@ def canonical_url(url: str) -> str:
     except (ValueError, AttributeError):
         cleaned = url.strip()
     parts = urlsplit(cleaned)
+    if (parts.hostname or "").endswith(".cdn.ampproject.org"):
+        cache = _AMP_CACHE.match(parts.path)
+        if cache:
+            scheme = "https" if cache.group(1) else "http"
+            parts = parts._replace(scheme=scheme, netloc=cache.group(2), path=cache.group(3) or "/")
+    netloc = parts.netloc.lower()
+    if netloc.startswith("amp.") and netloc.count(".") >= 2:  # amp.site.org is site.org
+        netloc = netloc.removeprefix("amp.")
     path = parts.path
     for pattern, replacement in _AMP_PATH:
         path = pattern.sub(replacement, path)
@@ -37,9 +49,7 @@ def canonical_url(url: str) -> str:
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if k.lower() not in _AMP_PARAMS
     ]
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), path or "/", urlencode(sorted(query)), "")
-    )
+    return urlunsplit((parts.scheme.lower(), netloc, path or "/", urlencode(sorted(query)), ""))
 
 
 def url_key(url: str) -> str:
@@ -55,7 +65,7 @@ def url_key(url: str) -> str:
 
 
 def same_site(url: str, other: str) -> bool:
-    """True when both URLs are on one host, ignoring ``www.``."""
-    a = (urlsplit(url).hostname or "").removeprefix("www.")
-    b = (urlsplit(other).hostname or "").removeprefix("www.")
+    """True when both URLs are on one host, ignoring ``www.`` and AMP hosts."""
+    a = (urlsplit(canonical_url(url)).hostname or "").removeprefix("www.")
+    b = (urlsplit(canonical_url(other)).hostname or "").removeprefix("www.")
     return a == b

@@ -16,6 +16,8 @@ from conftest import run_newswatch
 from crawler.cli import main
 from crawler.demo import DEMO_SITES
 from crawler.localserver import SiteServers
+from crawler.report import print_pass
+from crawler.runner import PassReport, SourceHealth, SourceReport
 
 COMMANDS = [
     [],
@@ -128,3 +130,33 @@ def test_on_a_terminal_each_source_is_shown_as_it_finishes(
     assert lines.index(progress[-1]) < next(
         i for i, x in enumerate(lines) if x.startswith("source")
     )
+
+
+def test_on_a_terminal_a_source_in_trouble_is_named_under_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    down = SourceReport("bladi", requests=6, discovery_failed=2, errors={"refused": 2})
+    empty = SourceReport("trends", requests=9, discovery_ok=1, errors={"http_503": 7})
+    fine = SourceReport("bladna", requests=5, discovery_ok=1, new=2, errors={"http_404": 1})
+    report = PassReport(
+        7,
+        [down, empty, fine],
+        {"bladi": SourceHealth("failing", 3), "trends": SourceHealth("ok", 1)},
+    )
+    print_pass(report)
+    lines = capsys.readouterr().out.splitlines()
+    status = {line.split()[0]: line for line in lines[1:4]}
+    assert status["bladi"].endswith(
+        "FAILED (refused 2; 3 bad passes in a row; source failing, operator notified)"
+    )
+    assert status["trends"].endswith("NO ARTICLE (http_503 7)")
+    assert status["bladna"].endswith("ok (http_404 1)")  # one page gone says nothing
+    assert lines[4] == (
+        "run 7: 3 source(s), 20 requests, 2 new, 0 relevant, 0 alert(s) queued, 10 error(s);"
+        " bladi FAILED (refused 2; 3 bad passes in a row; source failing, operator notified);"
+        " trends NO ARTICLE (http_503 7)"
+    )
+    assert lines[5:] == [
+        "see why: newswatch sources check bladi",
+        "see why: newswatch sources check trends",
+    ]

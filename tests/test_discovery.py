@@ -55,6 +55,14 @@ def test_a_page_that_is_no_feed_is_an_error_naming_the_url() -> None:
         parse_feed(b"<html><body>Maintenance</body></html>", "https://s.example/feed")
 
 
+def test_a_cut_off_feed_is_an_error_but_an_empty_feed_is_quiet() -> None:
+    cut = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>a'
+    with pytest.raises(FeedError, match="https://s.example/feed: not a readable feed: .*"):
+        read_feed(cut, "https://s.example/feed")
+    empty = b'<rss version="2.0"><channel><title>x</title></channel></rss>'
+    assert read_feed(empty, "https://s.example/feed").entries == []
+
+
 def test_google_news_sitemap_keeps_news_fields() -> None:
     sitemap = parse_sitemap(NEWS_SITEMAP, "https://s.example/news.xml")
     (entry,) = sitemap.entries

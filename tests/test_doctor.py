@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner, Result
 from crawler.cli import main
 from crawler.demo import DEMO_SITES
 from crawler.localserver import SiteServers
+from pipelines.store import MIGRATIONS, open_db
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer
@@ -80,3 +82,28 @@ def test_without_smtp_the_maildir_is_checked(tmp_path: Path) -> None:
     result = doctor(config)
     assert result.exit_code == 0, result.output
     assert f"ok    maildir: {tmp_path / 'mail'}: writable" in result.output
+
+
+def test_the_database_is_checked_without_being_changed(tmp_path: Path) -> None:
+    config = tmp_path / "nw.toml"
+    config.write_text('[store]\npath = "nw.db"\n[alerts]\nmaildir = "mail"\n', encoding="utf-8")
+    db_path = tmp_path / "nw.db"
+    result = doctor(config)
+    assert f"ok    database: {db_path}: not created yet" in result.output
+    assert not db_path.exists()
+
+    db = open_db(db_path)
+    db.execute("DELETE FROM _migrations WHERE name = ?", [MIGRATIONS[-1][0]])
+    db.close()
+    result = doctor(config)
+    assert result.exit_code == 0, result.output
+    assert f"1 migration(s) pending ({MIGRATIONS[-1][0]})" in result.output
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(MIGRATIONS) - 1
+    conn.close()
+
+    db_path.unlink()
+    db_path.write_bytes(b"this is not a database" * 100)
+    result = doctor(config)
+    assert result.exit_code == 1
+    assert f"FAIL  database: {db_path}: not a writable SQLite database: " in result.output

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import mailbox
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import sqlite_utils
 
+from pipelines.alerts import backoff
 from pipelines.config import Config, parse_config
 from pipelines.errors import ConfigError
-from pipelines.health import SourcePass, send_notices, update_health
+from pipelines.health import MAX_ATTEMPTS, SourcePass, send_notices, update_health
 from pipelines.store import open_db
 from pipelines.transport import MaildirTransport, SmtpTransport
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from smtpserver import SmtpServer
 
 pytest_plugins = ["smtpserver"]
+
+REJECTED_RECIPIENT = "nobody@example.org"  # the address smtp_rejecting_server refuses
 
 DOWN = SourcePass("bladi", {"refused": 3}, 0)
 UP = SourcePass("bladi", {}, 4)
@@ -94,19 +98,53 @@ def test_notices_over_smtp_plain_utf8_with_proper_headers(
     assert (row["status"], row["attempts"]) == ("sent", 1) and row["sent_at"]
 
 
-def test_smtp_down_keeps_the_notice_for_the_next_send(
+def test_smtp_down_costs_no_attempt_and_keeps_the_notices_for_the_next_send(
     db: sqlite_utils.Database, tmp_path: Path, closed_port: int, smtp_server: SmtpServer
 ) -> None:
     cfg = config(tmp_path, "[health]\nfailing_passes = 1\n")
     update_health(db, 1, [DOWN], cfg)
+    update_health(db, 2, [UP], cfg)
     down = send_notices(db, SmtpTransport.from_url(f"smtp://127.0.0.1:{closed_port}"), cfg)
-    assert (down.sent, down.failed) == (0, 1)
+    assert (down.sent, down.failed, down.retrying, down.held) == (0, 0, 0, 2)
+    assert len(down.errors) == 1  # one connection tried, the second notice waited
     assert f"127.0.0.1:{closed_port}" in down.errors[0]
-    row = next(db.query("SELECT status, attempts, last_error FROM notices"))
-    assert (row["status"], row["attempts"]) == ("pending", 1) and row["last_error"]
+    rows = list(db.query("SELECT status, attempts, next_attempt_at, last_error FROM notices"))
+    assert [(r["status"], r["attempts"], r["next_attempt_at"]) for r in rows] == [
+        ("pending", 0, None),
+        ("pending", 0, None),
+    ]
+    assert rows[0]["last_error"]
+    for _ in range(MAX_ATTEMPTS + 2):  # a long outage never turns a notice 'failed'
+        send_notices(db, SmtpTransport.from_url(f"smtp://127.0.0.1:{closed_port}"), cfg)
     up = send_notices(db, SmtpTransport.from_url(smtp_server.url), cfg)
-    assert up.sent == 1
+    assert up.sent == 2
     assert smtp_server.received[0].rcpt_tos == ("analyst@example.org",)  # alerts.to
+
+
+def test_a_refused_notice_waits_out_a_backoff_then_fails(
+    db: sqlite_utils.Database, tmp_path: Path, smtp_rejecting_server: SmtpServer
+) -> None:
+    cfg = config(tmp_path, f'[health]\nfailing_passes = 1\noperator = ["{REJECTED_RECIPIENT}"]\n')
+    update_health(db, 1, [DOWN], cfg)
+    transport = SmtpTransport.from_url(smtp_rejecting_server.url)
+    start = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    first = send_notices(db, transport, cfg, now=start)
+    assert (first.sent, first.retrying, first.failed) == (0, 1, 0)
+    row = next(db.query("SELECT status, attempts, next_attempt_at FROM notices"))
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["next_attempt_at"] == (start + backoff(1)).isoformat()
+    early = send_notices(db, transport, cfg, now=start + timedelta(minutes=1))
+    assert early.messages == [] and early.retrying == 0  # still waiting
+    for _ in range(MAX_ATTEMPTS - 1):
+        last = send_notices(db, transport, cfg, ignore_backoff=True)
+    assert (last.failed, last.retrying) == (1, 0)
+    row = next(db.query("SELECT status, attempts, next_attempt_at FROM notices"))
+    assert (row["status"], row["attempts"], row["next_attempt_at"]) == (
+        "failed",
+        MAX_ATTEMPTS,
+        None,
+    )
+    assert smtp_rejecting_server.received == []
 
 
 def test_maildir_and_dry_run(db: sqlite_utils.Database, tmp_path: Path) -> None:

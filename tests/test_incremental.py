@@ -362,13 +362,25 @@ def test_a_source_that_stays_down_gets_one_operator_email_and_one_when_back(
     def mails() -> list[Any]:
         return list(mailbox.Maildir(box, create=True).values()) if box.exists() else []
 
-    assert run_newswatch("run", config=config).code == 1
+    first = run_newswatch("run", config=config)
+    assert first.code == 1
+    # Under cron: the source's line and one summary line that names it, at a glance.
+    assert first.out.splitlines()[0].startswith("gen: ")
+    assert first.out.splitlines()[1].endswith("; gen FAILED (refused 2)")
+    assert "newswatch: ERROR gen: " in first.err
     status = run_newswatch("sources", "status", config=config)
     line = next(x for x in status.out.splitlines() if x.startswith("gen"))
     assert "refused" in line and "1 bad pass" in line
     assert mails() == []
     assert run_newswatch("run", config=config).code == 1
-    assert run_newswatch("run", config=config).code == 1
+    third = run_newswatch("run", config=config)
+    assert third.code == 1
+    assert third.out.splitlines()[1].endswith(
+        "; gen FAILED (refused 2; 3 bad passes in a row; source failing, operator notified)"
+    )
+    table = run_newswatch("sources", "status", config=config).out.splitlines()
+    assert table[1].split()[:3] == ["gen", "FAILING", "since"]
+    assert table[-2:] == ["1 source(s) FAILING: gen", "see why: newswatch sources check gen"]
     (notice,) = mails()
     assert notice["To"] == "ops@example.org"
     assert "gen is failing" in notice["Subject"]
@@ -383,3 +395,46 @@ def test_a_source_that_stays_down_gets_one_operator_email_and_one_when_back(
     assert any("gen has recovered" in s for s in subjects)
     run(config)
     assert len(mails()) == 2
+
+
+def test_two_sources_sharing_a_feed_keep_their_own_validators(
+    tmp_path: Path, site: tuple[SiteServers, Path]
+) -> None:
+    """Each source asks conditionally with the validators it saved itself."""
+    servers, _ = site
+    base = servers["gen"]
+    config = write_config(tmp_path, base, starts=())
+    text = config.read_text("utf-8")
+    twin = text[text.index("[[sources]]") :].replace('name = "gen"', 'name = "twin"')
+    config.write_text(text + "\n" + twin, encoding="utf-8")
+    run(config)
+    asked = articles_asked(servers.requests("gen"))
+    assert sorted(asked) == sorted(article_path(i) for i in range(ARTICLES))  # each once
+    keys = query(config, "SELECT source, url FROM http_validators WHERE url LIKE '%/feed.xml'")
+    assert sorted(tuple(r) for r in keys) == [
+        ("gen", base + "/feed.xml"),
+        ("twin", base + "/feed.xml"),
+    ]
+    servers.clear_requests()
+    run(config)
+    feed = [r.status for r in servers.requests("gen") if r.target == "/feed.xml"]
+    assert feed == [304, 304]  # one per source, neither reads it in full
+
+
+def test_a_source_whose_every_article_fails_is_shown_as_giving_no_article(
+    tmp_path: Path, site: tuple[SiteServers, Path]
+) -> None:
+    """The feed reads fine, so the pass does not fail; but nothing came of the source."""
+    servers, _ = site
+    config = write_config(tmp_path, servers["gen"], starts=(), obey=False)
+    for n in range(ARTICLES):
+        servers.fail_next("gen", article_path(n), 503, times=3)  # each try and its 2 retries
+    result = run_newswatch("run", config=config)
+    assert result.code == 0, result.out + result.err
+    line, summary = result.out.splitlines()[:2]
+    assert line.startswith("gen: ") and line.endswith(f"NO ARTICLE (http_503 {ARTICLES})")
+    assert summary.startswith("run 1: ") and summary.endswith(
+        f"; gen NO ARTICLE (http_503 {ARTICLES})"
+    )
+    state = query(config, "SELECT state, bad_passes FROM source_health WHERE source = 'gen'")
+    assert tuple(state[0]) == ("ok", 1)

@@ -42,6 +42,7 @@ def test_status_sums_the_latest_passes(config_path: Path, servers: SiteServers) 
     table = run_newswatch("sources", "status", config=config_path).out.splitlines()
     assert table[0].split() == [
         "source",
+        "state",
         "passes",
         "requests",
         "304",
@@ -50,7 +51,6 @@ def test_status_sums_the_latest_passes(config_path: Path, servers: SiteServers) 
         "dup",
         "relevant",
         "errors",
-        "state",
     ]
     assert [line.split()[0] for line in table[1:]] == ["bladi", "bladna", "trends"]
 
@@ -104,8 +104,72 @@ def test_check_exits_1_when_nothing_parses(
     assert "ERROR refused" in result.out and "nothing parsed" in result.out
 
 
+@pytest.mark.parametrize(
+    ("culprit", "expected"),
+    [
+        ("feed", "feed {base}/broken-feed.xml: not a readable feed: "),
+        ("down", "feed http://127.0.0.1:{port}/feed: connection refused"),
+        ("pattern", "article_pattern '/no-such-section/' matched none of the "),
+    ],
+)
+def test_check_names_the_culprit_and_exits_1(
+    tmp_path: Path,
+    site_root: Path,
+    servers: SiteServers,
+    closed_port: int,
+    culprit: str,
+    expected: str,
+) -> None:
+    base = servers["bladi"]
+    (site_root / "bladi" / "broken-feed.xml").write_text(
+        '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Bladi</title>\n'
+        "<item><title>Cut off before its link",
+        encoding="utf-8",
+    )
+    source = {
+        "feed": f'feeds = ["{base}/broken-feed.xml"]\nstart_urls = ["{base}/maroc.html"]',
+        "down": f'feeds = ["http://127.0.0.1:{closed_port}/feed"]',
+        "pattern": f'feeds = ["{base}/spip.php?page=backend"]\n'
+        "article_pattern = '/no-such-section/'",
+    }[culprit]
+    config = tmp_path / "check.toml"
+    config.write_text(
+        "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n"
+        f'[[sources]]\nname = "x"\n{source}\n',
+        encoding="utf-8",
+    )
+    result = run_newswatch("sources", "check", "x", config=config)
+    assert result.code == 1, result.out + result.err
+    message = expected.format(base=base, port=closed_port)
+    assert f"PROBLEM: {message}" in result.out
+    assert f"newswatch: ERROR x: {message}" in result.err
+    as_json = json.loads(run_newswatch("sources", "check", "x", "--json", config=config).out)
+    assert any(p.startswith(message) for p in as_json["problems"])
+
+
 @pytest.mark.parametrize("command", [["status"], ["check"]])
 def test_help_shows_an_example(command: list[str]) -> None:
     result = run_newswatch("sources", *command, "--help")
     assert result.code == 0
     assert "Example:" in result.out and "newswatch sources " + command[0] in result.out
+
+
+def test_check_says_why_no_article_could_be_shown(
+    tmp_path: Path, site_root: Path, servers: SiteServers
+) -> None:
+    base = servers["bladi"]
+    (site_root / "bladi" / "one-item.xml").write_text(
+        '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Bladi</title>\n'
+        f"<item><title>Gone</title><link>{base}/gone-since-yesterday,1.html</link></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    config = tmp_path / "check.toml"
+    config.write_text(
+        "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n"
+        f'[[sources]]\nname = "x"\nfeeds = ["{base}/one-item.xml"]\n',
+        encoding="utf-8",
+    )
+    result = run_newswatch("sources", "check", "x", config=config)
+    assert result.code == 0, result.out + result.err  # the source itself works
+    assert f"no article fetched: {base}/gone-since-yesterday,1.html: HTTP 404" in result.out

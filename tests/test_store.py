@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from pipelines.lock import PassRunning, pass_lock
-from pipelines.store import MIGRATIONS, StoreError, migrate, open_db, table
+from pipelines.store import (
+    MIGRATIONS,
+    StoreError,
+    load_validators,
+    migrate,
+    open_db,
+    save_validators,
+    table,
+    transaction,
+)
 
 
 def test_migrations_apply_once_and_are_safe_twice(tmp_path: Path) -> None:
@@ -18,6 +29,31 @@ def test_migrations_apply_once_and_are_safe_twice(tmp_path: Path) -> None:
     assert {"articles", "alerts", "runs", "seen_urls", "shingles", "articles_fts"} <= set(
         db.table_names()
     )
+
+
+def test_validators_are_kept_per_source_and_older_rows_survive_the_migration(
+    tmp_path: Path,
+) -> None:
+    conn = sqlite3.connect(tmp_path / "nw.db", isolation_level=None)
+    old = sqlite_utils.Database(conn)
+    table(old, "_migrations").create({"name": str, "applied_at": str}, pk="name")
+    for name, fn in MIGRATIONS[: [n for n, _ in MIGRATIONS].index("m006_validators_per_source")]:
+        with transaction(old):
+            fn(old)
+            table(old, "_migrations").insert({"name": name, "applied_at": "2026-01-01"})
+    feed = "http://127.0.0.1:9/feed.xml"
+    save_validators(old, "a", {feed: ('"v1"', "", '["x"]')})
+    conn.close()
+
+    db = open_db(tmp_path / "nw.db")
+    assert table(db, "http_validators").pks == ["source", "url"]
+    assert load_validators(db, "a") == {feed: ('"v1"', "", '["x"]')}
+    # Two sources sharing one feed keep their own validators and remembered links.
+    save_validators(db, "b", {feed: ('"v2"', "Mon, 02 Mar 2026 10:00:00 GMT", "")})
+    save_validators(db, "a", {feed: ('"v3"', "", '["y"]')})
+    assert load_validators(db, "a") == {feed: ('"v3"', "", '["y"]')}
+    assert load_validators(db, "b") == {feed: ('"v2"', "Mon, 02 Mar 2026 10:00:00 GMT", "")}
+    assert db.execute("SELECT count(*) FROM http_validators").fetchone()[0] == 2
 
 
 def test_full_text_search_folds_accents(tmp_path: Path) -> None:

@@ -23,6 +23,11 @@ def test_amp_variants() -> None:
     assert canonical_url("https://site.org/story/amp/") == "https://site.org/story/"
     assert canonical_url("https://site.org/story.amp.html") == "https://site.org/story.html"
     assert canonical_url("https://site.org/story/?amp=1") == "https://site.org/story/"
+    assert canonical_url("https://amp.site.org/story/") == "https://site.org/story/"
+    cached = "https://site-org.cdn.ampproject.org/c/s/www.site.org/story/?amp=1"
+    assert canonical_url(cached) == "https://www.site.org/story/"
+    assert url_key(cached) == url_key("https://site.org/story/")
+    assert canonical_url("https://amp.org/story/") == "https://amp.org/story/"  # a site
 
 
 def test_meaningful_query_parameters_are_kept() -> None:

@@ -35,7 +35,7 @@ from crawler.discovery import (
     next_page_links,
     robots_url,
 )
-from crawler.errors import error_kind
+from crawler.errors import describe_kind, error_kind
 from crawler.feeds import FeedError, read_feed
 from crawler.items import PageItem
 from crawler.sitemaps import SitemapEntry, SitemapError, listed_before, parse_sitemap
@@ -58,7 +58,11 @@ class NewsSpider(scrapy.Spider):
     pattern: re.Pattern[str] | None  # None: no article_pattern, use the URL-shape heuristic
 
     def __init__(
-        self, source: str | SourceConfig | None = None, check: bool = False, **kwargs: Any
+        self,
+        source: str | SourceConfig | None = None,
+        check: bool = False,
+        claimed: set[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if source is None:
@@ -70,6 +74,10 @@ class NewsSpider(scrapy.Spider):
         self.stored: frozenset[str] = frozenset()  # URL keys the dataset held at start
         self.known: set[str] = set()  # ... plus the ones queued during this pass
         self.queued = 0
+        # URL keys queued in this pass by any source crawled in this process: two sources
+        # that list one article (a shared feed, overlapping sections) fetch it once.
+        self.claimed = claimed if claimed is not None else set()
+        self.article_errors: list[str] = []  # for `sources check`: why no article came
         self.ledger = DiscoveryLedger()
         self.robots_sitemaps: list[str] = []  # Sitemap: lines, read once the rest is done
         self.not_before: datetime | None = None  # older sitemap entries are not fetched
@@ -276,6 +284,7 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
         request = failure.request  # type: ignore[attr-defined]
         self.logger.warning("%s: article not fetched: %s", request.url, kind)
+        self.article_errors.append(f"{request.url}: {describe_kind(kind)}")
         if kind not in _SETTLED:
             self.ledger.link_failed(url_key(request.meta["nw_url"]))
         if kind in ("http_404", "http_410"):
@@ -302,7 +311,8 @@ class NewsSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         kind = error_kind(failure)
         disc = request.meta.get("nw_disc", request.url)
-        self.ledger.records[disc].error = kind
+        record = self.ledger.records[disc]
+        record.error, record.message = kind, f"{request.url}: {describe_kind(kind)}"
         self.ledger.spoil(self.ledger.parents.get(disc))
         self.crawler.stats.inc_value("newswatch/discovery/failed")
         self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
@@ -381,7 +391,7 @@ class NewsSpider(scrapy.Spider):
         self.logger.error("%s: %s", self.source.name, message)
         disc = response.meta["nw_disc"]
         record = self.ledger.records[disc]
-        record.status, record.error = response.status, kind
+        record.status, record.error, record.message = response.status, kind, message
         self.ledger.spoil(self.ledger.parents.get(disc))
         return iter(())
 
@@ -413,7 +423,7 @@ class NewsSpider(scrapy.Spider):
         key = url_key(url)
         if listed_on is not None and key not in self.stored:
             self.ledger.listed(key, listed_on.meta["nw_disc"])
-        if key in self.known:  # stored before this pass, or already queued in it
+        if key in self.known or key in self.claimed:  # stored, or queued in this pass
             if key in self.stored:
                 self.crawler.stats.inc_value("newswatch/articles/known")
             return None
@@ -429,6 +439,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newswatch/articles/over_limit")
             return None
         self.known.add(key)
+        self.claimed.add(key)
         self.queued += 1
         clean = canonical_url(url)
         return Request(
