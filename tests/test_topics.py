@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,9 @@ SEEDS = Path(__file__).parent.parent / "pipelines" / "seed_corpus"
 # The labelled sets ship inside the package, so ``newswatch topics eval`` finds them on any
 # install; the tests read the very same files.
 EVAL = Path(__file__).parent.parent / "pipelines" / "topic_eval"
-SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl")
-# The first two sets hold every near-miss kind in every language; blind2 spreads its kinds
-# over the languages (see test_the_second_blind_set_covers_what_it_was_written_for).
+SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl")
+# The first two sets hold every near-miss kind in every language; blind2 and blind3 spread
+# their kinds over the languages (see the tests of each blind set below).
 BALANCED_SETS = SETS[:2]
 NEAR_MISSES = (
     "tourism",
@@ -125,6 +126,46 @@ def test_the_second_blind_set_covers_what_it_was_written_for() -> None:
     assert sum(60 <= n <= 100 for n in lengths) >= 5
     every = [r["id"] for r in labelled()]
     assert len(set(every)) == len(every)
+
+
+BLIND3_NEAR_MISSES = (
+    "trade",
+    "flights",
+    "tourism",
+    "agriculture",
+    "water",
+    "health",
+    "culture",
+    "heritage",
+    "diaspora",
+    "sport",
+    "other-country-deal",
+    "israel-other-deal",
+    "war",
+    "protest",
+    "diplomacy",
+    "passing-mention",
+    "israel-domestic",
+    "budget",
+)
+
+
+def test_the_third_blind_set_says_it_without_the_word_defence() -> None:
+    rows = labelled("blind3.jsonl")
+    assert {r["kind"] for r in rows} == {"relevant", *BLIND3_NEAR_MISSES}
+    assert all(r["relevant"] == (r["kind"] == "relevant") for r in rows)
+    for lang in ("en", "fr", "nl"):
+        mine = [r for r in rows if r["lang"] == lang]
+        relevant = sum(r["relevant"] for r in mine)
+        assert len(mine) >= 20 and 0.4 <= relevant / len(mine) <= 0.5, lang
+    assert all(100 <= len(r["text"].split()) <= 450 for r in rows)
+    # relevant stories name the field in other words: FAR, Tsahal, loitering munitions...
+    said = [
+        r["id"]
+        for r in rows
+        if r["relevant"] and re.search(r"d[eé]fen[cs]|defensie", r["text"], re.I)
+    ]
+    assert said == []
 
 
 @pytest.mark.parametrize("lang", sorted(FLOORS))
@@ -485,6 +526,57 @@ BACKDROPS = [
             "goods."
         ),
         id="prot-nm",
+    ),
+    # "Export" is trade vocabulary and arms vocabulary: an export licence for interceptors
+    # is a defence story, a trade report that names the army once is not.
+    pytest.param(
+        True,
+        "Israel clears export of interceptors to Morocco",
+        (
+            "Israel has approved the export of Spyder interceptors to Morocco, according to "
+            "a filing by the manufacturer. Export licences for the kingdom now cover "
+            "several systems.\n"
+            "The export approval follows years of talks and a growing list of exports to "
+            "Rabat, company executives told investors at a business conference."
+        ),
+        id="export-rel",
+    ),
+    pytest.param(
+        False,
+        "Morocco-Israel trade hits record as exports double",
+        (
+            "Exports from Morocco to Israel doubled last year, led by textiles, fertilisers "
+            "and canned fish, while imports of irrigation equipment rose, trade figures "
+            "show. Investment by Israeli companies in Rabat and Casablanca also grew.\n"
+            "Business leaders said the trade relationship had survived the war, although "
+            "one investor noted that military tensions in the region weighed on exports."
+        ),
+        id="trade-nm",
+    ),
+    pytest.param(
+        False,
+        "Pegasus Airlines adds Marrakech flights for Israeli tourists",
+        (
+            "Pegasus Airlines will fly from Istanbul to Marrakech four times a week, "
+            "offering Israeli tourists a connection to Morocco. Pegasus Airlines said "
+            "demand from Tel Aviv had grown since the spring.\n"
+            "Israeli travel agents welcomed the route, which avoids the long detour "
+            "through Europe. Military tensions in the region have not hurt bookings, "
+            "the airline said."
+        ),
+        id="pegasus-nm",
+    ),
+    pytest.param(
+        False,
+        "Marokkanen demonstreren tegen wapenschip voor Israël",
+        (
+            "In Tanger demonstreerden honderden Marokkanen tegen een schip dat volgens "
+            "activisten onderdelen voor Israëlische gevechtsvliegtuigen vervoert. Op "
+            "spandoeken stond dat Marokko geen wapens voor Israël mag doorlaten.\n"
+            "De demonstranten eisten dat de regering de betrekkingen met Israël verbreekt. "
+            "De rederij ontkent dat er wapens aan boord zijn."
+        ),
+        id="prot-nl-nm",
     ),
 ]
 

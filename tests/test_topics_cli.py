@@ -128,6 +128,7 @@ def test_eval_without_files_measures_the_bundled_sets_with_the_default_topic(
         "labelled.jsonl (bundled)",
         "holdout.jsonl (bundled)",
         "blind2.jsonl (bundled)",
+        "blind3.jsonl (bundled)",
     ]
     items = load_bundled()
     assert out["scores"]["all"]["items"] == len(items) >= 300

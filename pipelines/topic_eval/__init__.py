@@ -1,15 +1,17 @@
 """Measure topics on labelled articles: precision, recall and F1 per language.
 
-Three labelled sets ship with newswatch (JSON Lines, one article per line)::
+Four labelled sets ship with newswatch (JSON Lines, one article per line)::
 
     {"id": "en-000", "lang": "en", "kind": "relevant", "relevant": true,
      "title": "...", "text": "paragraphs separated by newlines"}
 
-``labelled.jsonl`` is the set the built-in rules were written against; ``holdout.jsonl``
-and then ``blind2.jsonl`` were written afterwards, without looking at the rules, to see
-how they fare on unseen wording (``blind2`` adds Gaza-framed defence stories, deals
-reported through a third party, briefs, and near misses such as Algeria's reactions,
-water, health and Israeli domestic military news). ``kind`` names the near miss an
+``labelled.jsonl`` is the set the built-in rules were written against; ``holdout.jsonl``,
+then ``blind2.jsonl`` and ``blind3.jsonl`` were written afterwards, without looking at the
+rules, to see how they fare on unseen wording (``blind2`` adds Gaza-framed defence
+stories, deals reported through a third party, briefs, and near misses such as Algeria's
+reactions, water, health and Israeli domestic military news; ``blind3`` tells relevant
+stories without the word "defence", through FAR, Tsahal, loitering munitions, export
+licences, attachés and spyware). ``kind`` names the near miss an
 irrelevant article is (``tourism``, ``other-country-deal``, ``passing-mention``...), so
 errors can be read by kind.
 
@@ -42,7 +44,7 @@ __all__ = [
     "read_labelled_file",
 ]
 
-BUNDLED_SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl")
+BUNDLED_SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl")
 _REQUIRED = {"id": str, "lang": str, "relevant": bool, "text": str}
 
 
