@@ -151,6 +151,38 @@ def _jsonld_article_field(tree: HtmlElement, name: str) -> str | None:
     return None
 
 
+def declares_one_article(tree: HtmlElement) -> bool:
+    """Whether the page says of itself that it is one article, with a publication date.
+
+    Only page-level statements count: OpenGraph's ``article:published_time`` in the head,
+    or a top-level (or ``@graph``) JSON-LD Article with ``datePublished``. A listing may
+    nest NewsArticle objects in an ItemList or carry microdata dates in its teasers, and
+    some templates write ``og:type`` = article on every page; none of the section, tag or
+    author pages in the tests says more than that.
+    """
+    for meta in tree.iterfind(".//head/meta[@property='article:published_time']"):
+        if (meta.get("content") or "").strip():
+            return True
+    for script in tree.iterfind(".//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except (ValueError, RecursionError):
+            continue
+        for node in _page_level_nodes(data):
+            if _is_article_type(node.get("@type")) and node.get("datePublished"):
+                return True
+    return False
+
+
+def _page_level_nodes(data: Any) -> Iterator[dict[str, Any]]:
+    for item in data if isinstance(data, list) else [data]:
+        if isinstance(item, dict):
+            yield item
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                yield from (node for node in graph if isinstance(node, dict))
+
+
 def choose_title(candidates: list[str | None], site: str | None) -> str | None:
     """The first title given, without a trailing " | Site name" that <title> tags carry."""
     title = next((c.strip() for c in candidates if c and c.strip()), None)

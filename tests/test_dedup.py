@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from pipelines.dedup import (
     content_hash,
     find_duplicate,
     index_document,
+    normalize_words,
     shingle_hashes,
 )
 from pipelines.seeds import import_seeds, seed_files
@@ -191,6 +194,66 @@ def test_copy_of_a_short_original_is_a_duplicate(db: sqlite_utils.Database) -> N
     copy = "Partager sur Facebook\n" + brief + "\nAbonnez-vous à notre newsletter"
     dup = find_duplicate(db, copy)
     assert dup is not None and dup.article_id == original
+
+
+def print_layout(text: str, every: int, joiner: str) -> str:
+    """``text`` as a print edition sets it: every ``every``-th long word split at a line end.
+
+    ``joiner`` is what the copy kept of the line break: nothing ("coopé-ration"), a space
+    ("coopé- ration") or the line break itself.
+    """
+    words, seen = text.split(" "), 0
+    for i, word in enumerate(words):
+        if len(word) >= 7 and word.isalpha():
+            seen += 1
+            if seen % every == 0:
+                words[i] = word[: len(word) // 2] + "-" + joiner + word[len(word) // 2 :]
+    return " ".join(words)
+
+
+@pytest.mark.parametrize("joiner", ["", " ", "\n"])
+def test_print_edition_copy_with_split_words_is_a_duplicate(
+    db: sqlite_utils.Database, joiner: str
+) -> None:
+    """One long word in three split at a line end breaks about half of the shingles."""
+    copy = print_layout(seed_body(SEED_FR2), 3, joiner)
+    assert copy.count("-") >= seed_body(SEED_FR2).count("-") + 10
+    assert assert_copy_of(db, copy, SEED_FR2) >= 0.9
+
+
+def test_print_column_copy_with_a_line_per_printed_line_is_a_duplicate(
+    db: sqlite_utils.Database,
+) -> None:
+    """A copy that kept the column's line breaks (``<br>`` tags): short lines, one sentence."""
+    column = "\n".join(
+        line
+        for paragraph in seed_body(SEED_FR2).split("\n")
+        for line in textwrap.wrap(paragraph, 40)
+    )
+    assert assert_copy_of(db, column, SEED_FR2) >= 0.9
+
+
+def test_line_end_hyphens_join_only_a_split_word() -> None:
+    assert normalize_words("la coopé- ration, la coopé-\n ration") == normalize_words(
+        "la coopération, la coopération"
+    )
+    assert normalize_words("intelli\u00adgence") == ["intelligence"]
+    # A dash between words, a capital after the space, a digit: words stay apart.
+    for kept in ("Rabat - Tel-Aviv", "Maroc- Ecrit par", "modèle 2020- 2021", "pré- et post-"):
+        assert len(normalize_words(kept)) == len(re.findall(r"\w+", kept)), kept
+
+
+def test_compounds_of_a_new_text_are_not_joined(db: sqlite_utils.Database) -> None:
+    """Only the words the closest document has whole are joined: a new text full of
+    compounds ("état-major", "Tel-Aviv") stays new."""
+    text = "\n".join(
+        [
+            "Le chef d'état-major a reçu à Tel-Aviv une délégation franco-marocaine"
+            " venue discuter d'un projet socio-économique et d'un centre médico-social.",
+            *NEW_FR,
+        ]
+    )
+    assert find_duplicate(db, text) is None
 
 
 # --- new articles that only borrow a little ---------------------------------------------

@@ -7,6 +7,7 @@ import gzip
 import json
 import multiprocessing
 import random
+import textwrap
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
@@ -22,6 +23,7 @@ from pipelines.extract import (
     MAX_ELEMENTS,
     MAX_HTML_SIZE,
     MIN_ARTICLE_WORDS,
+    MIN_PARAGRAPH_WORDS,
     clean_lines,
     decode_html,
     extract_article,
@@ -362,6 +364,84 @@ def test_articles_are_not_teaser_lists(name: str) -> None:
     tree = parse_html(fixture(name))
     assert tree is not None
     assert not is_teaser_list(extract_lines(fixture(name)), tree)
+
+
+ROUNDUP_ITEMS = [
+    ("Marokko test Israëlische radar", "Het leger testte deze week bij Guelmim een mobiele"
+     " radar van Elta die kleine drones op 25 kilometer afstand kan zien."),
+    ("Rabat bestelt nieuwe drones", "De luchtmacht bestelt twaalf verkenningsdrones bij"
+     " BlueBird Aero Systems, een dochter van Israel Aerospace Industries."),
+    ("Gezamenlijke oefening in de Sahara", "Marokkaanse en Israëlische commando's oefenden"
+     " twee weken samen in de woestijn bij Tan-Tan, meldt een defensiesite."),
+    ("Cyberakkoord getekend", "Beide landen tekenden in Tel Aviv een akkoord over het"
+     " delen van informatie over aanvallen op overheidsnetwerken en ziekenhuizen."),
+]  # fmt: skip
+
+
+def roundup_page(head: str, item_extra: str = "") -> str:
+    """A weekly roundup: each item a linked headline and the story's first sentence."""
+    items = "".join(
+        f'<div class="item"><h3><a href="https://other.example/{i}">{title}</a></h3>'
+        f"{item_extra}<p>{summary}</p></div>"
+        for i, (title, summary) in enumerate(ROUNDUP_ITEMS)
+    )
+    return (
+        f"<html><head><title>De week in defensie</title>{head}</head><body><article>"
+        "<h1>De week in defensie</h1><p>Elke zaterdag zetten we het defensienieuws uit"
+        " Marokko en Israël van de afgelopen week op een rij, met de eerste zin van elk"
+        f" verhaal en een link naar de bron.</p>{items}<p>Volgende week: de begroting van"
+        " het ministerie van Defensie en de reactie van Algerije op de nieuwe drones.</p>"
+        "</article></body></html>"
+    )
+
+
+OWN_DATE = '<meta property="article:published_time" content="2026-11-21T09:00:00+01:00">'
+OWN_JSONLD = (
+    '<script type="application/ld+json">{"@context": "https://schema.org", "@graph":'
+    ' [{"@type": "WebPage"}, {"@type": "NewsArticle", "datePublished": "2026-11-21"}]}'
+    "</script>"
+)
+NESTED_JSONLD = (
+    '<script type="application/ld+json">{"@type": "ItemList", "itemListElement":'
+    ' [{"@type": "ListItem", "item": {"@type": "NewsArticle", "datePublished": "2026-11-20"}}]}'
+    "</script>"
+)
+
+
+@pytest.mark.parametrize("head", [OWN_DATE, OWN_JSONLD])
+def test_a_dated_roundup_of_linked_headlines_is_an_article(head: str) -> None:
+    article = extract_article(roundup_page(head), "https://example.org/week")
+    assert article is not None
+    assert ROUNDUP_ITEMS[2][1] in article.text
+
+
+@pytest.mark.parametrize("head", ["", NESTED_JSONLD, '<meta property="og:type" content="article">'])
+def test_the_same_page_without_a_date_of_its_own_is_a_listing(head: str) -> None:
+    """Dates nested in an ItemList or in the teasers' microdata are the teasers' dates."""
+    microdata = '<meta itemprop="datePublished" content="2026-11-20">'
+    assert extract_article(roundup_page(head, microdata), "https://example.org/week") is None
+
+
+COLUMN_TEXT = (
+    "Les Forces armées royales ont signé mardi à Rabat un contrat de maintenance avec le"
+    " groupe israélien BlueBird Aero Systems pour leur flotte de drones tactiques, selon"
+    " plusieurs sources concordantes au sein de l’administration de la défense nationale."
+    " Le contrat prévoit un atelier sur la base aérienne de Benslimane, où une trentaine de"
+    " techniciens marocains seront formés par des ingénieurs israéliens."
+)
+
+
+def test_a_print_column_kept_line_by_line_is_one_paragraph() -> None:
+    """Each printed line (``<br>``) is a line of trafilatura's text; as lines of five words
+    they would not count as running text, and the page would be no article."""
+    column = "<br>".join(textwrap.wrap(COLUMN_TEXT, 32))
+    page = f"<html><body><article><h1>Kiosque</h1><p>{column}</p></article></body></html>"
+    article = extract_article(page, "https://example.org/kiosque")
+    assert article is not None
+    lines = article.text.splitlines()
+    # A printed line that starts with a name ("Benslimane") may stay a line of its own.
+    assert " ".join(lines) == COLUMN_TEXT and len(lines) <= 3
+    assert all(len(line.split()) >= MIN_PARAGRAPH_WORDS for line in lines)
 
 
 def extract_lines(html: bytes) -> list[str]:
