@@ -19,6 +19,7 @@ class FeedEntry:
     url: str
     title: str | None
     published: str | None  # ISO 8601 datetime in UTC
+    updated: str | None = None  # the entry's own <updated> / <atom:updated>, when it has one
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,17 @@ def read_feed(body: bytes, url: str) -> Feed:
         link = e.get("link") or _alternate_link(e)
         if not link:
             continue
-        stamp = e.get("published_parsed") or e.get("updated_parsed")
-        entries.append(FeedEntry(url=link, title=e.get("title") or None, published=_iso(stamp)))
+        # feedparser maps a missing "updated" to "published" (with a warning): ask the dict.
+        updated = dict.get(e, "updated_parsed")
+        stamp = dict.get(e, "published_parsed") or updated
+        entries.append(
+            FeedEntry(
+                url=link,
+                title=e.get("title") or None,
+                published=_iso(stamp),
+                updated=_iso(updated),
+            )
+        )
     if parsed.bozo and not entries:
         # Broken XML: feedparser salvages what it can, but an item cut off before its link
         # is no article, and a feed reduced to nothing must not pass for a quiet one.

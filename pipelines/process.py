@@ -117,7 +117,12 @@ def _update(
     options: ProcessOptions,
     keys: set[str],
 ) -> Outcome:
-    """The same article again (same URL, or a redirect to it): refresh text, never re-alert."""
+    """The same article again (same URL, or a redirect to it): refresh its text in place.
+
+    No alert is sent twice for one article and topic, and a topic the article matched
+    before (alerted or not, e.g. stored by a baseline pass) raises none; an original that
+    an edit makes match a topic it did not match before raises that topic's first alert.
+    """
     digest = content_hash(article.text)
     old = db.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
     if old and old[0] == digest:
@@ -125,14 +130,23 @@ def _update(
             _remember(db, page, keys, "article", article_id)
         return Outcome("unchanged", article_id)
     matches = match_topics(article, options.topics)
+    now = utcnow()
+    alerts = 0
     with transaction(db):
         _remember(db, page, keys, "article", article_id)
+        original, before = db.execute(
+            "SELECT duplicate_of IS NULL, topics FROM articles WHERE id = ?", [article_id]
+        ).fetchone()
+        matched_before = {m.get("topic") for m in json.loads(before or "[]")}
+        newly = [m for m in matches if m.topic not in matched_before]
+        if original and newly and _alertable(article, options):
+            alerts = _queue_alerts(db, article_id, newly, now)
         table(db, "articles").update(
             article_id,
             {
                 "title": article.title,
                 "text": article.text,
-                "updated_at": utcnow(),
+                "updated_at": now,
                 "content_hash": digest,
                 "relevant": int(bool(matches)),
                 "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
@@ -142,7 +156,7 @@ def _update(
             "SELECT 1 FROM shingles WHERE article_id = ? LIMIT 1", [article_id]
         ).fetchone():
             index_document(db, article_id, article.text)
-    return Outcome("updated", article_id, bool(matches))
+    return Outcome("updated", article_id, bool(matches), alerts)
 
 
 def _row(
@@ -187,10 +201,13 @@ def _alertable(article: Article, options: ProcessOptions) -> bool:
 def _queue_alerts(
     db: sqlite_utils.Database, article_id: int, matches: list[Match], now: str
 ) -> int:
+    """Queue one alert per matched topic not alerted before; returns how many were new."""
+    queued = 0
     for m in matches:
-        db.execute(
+        cursor = db.execute(
             "INSERT OR IGNORE INTO alerts (article_id, topic, created_at, status, attempts)"
             " VALUES (?, ?, ?, 'pending', 0)",
             [article_id, m.topic, now],
         )
-    return len(matches)
+        queued += cursor.rowcount
+    return queued

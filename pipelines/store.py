@@ -322,6 +322,18 @@ def known_url_keys(db: sqlite_utils.Database) -> set[str]:
     return keys
 
 
+def article_check_times(db: sqlite_utils.Database) -> dict[str, str]:
+    """When each stored article's page was last fetched (URL key -> ISO 8601 UTC)."""
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            "SELECT a.url_key, COALESCE(MAX(s.last_seen), a.fetched_at) FROM articles a"
+            " LEFT JOIN seen_urls s ON s.article_id = a.id AND s.status = 'article'"
+            " WHERE a.source != 'seed' GROUP BY a.id"
+        )
+    }
+
+
 def remember_url(
     db: sqlite_utils.Database,
     *,

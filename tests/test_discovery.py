@@ -50,6 +50,20 @@ def test_atom_entries_with_links_and_utc_dates() -> None:
     ]
 
 
+def test_an_entrys_own_updated_date_is_kept_apart_from_its_publication() -> None:
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+<entry><title>a</title><link href="https://s.example/a"/>
+<published>2026-11-01T08:00:00Z</published><updated>2026-11-05T10:30:00+01:00</updated></entry>
+</feed>"""
+    rss = b"""<rss version="2.0"><channel><title>t</title><item><title>b</title>
+<link>https://s.example/b</link><pubDate>Sun, 01 Nov 2026 08:00:00 GMT</pubDate></item>
+</channel></rss>"""
+    (a,) = parse_feed(atom, "https://s.example/atom")
+    (b,) = parse_feed(rss, "https://s.example/rss")
+    assert (a.published, a.updated) == ("2026-11-01T08:00:00+00:00", "2026-11-05T09:30:00+00:00")
+    assert (b.published, b.updated) == ("2026-11-01T08:00:00+00:00", None)
+
+
 def test_a_page_that_is_no_feed_is_an_error_naming_the_url() -> None:
     with pytest.raises(FeedError, match="https://s.example/feed: not a readable feed"):
         parse_feed(b"<html><body>Maintenance</body></html>", "https://s.example/feed")

@@ -11,6 +11,7 @@ import json
 import mailbox
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -438,3 +439,45 @@ def test_a_source_whose_every_article_fails_is_shown_as_giving_no_article(
     )
     state = query(config, "SELECT state, bad_passes FROM source_health WHERE source = 'gen'")
     assert tuple(state[0]) == ("ok", 1)
+
+
+def test_an_article_its_sitemap_says_changed_is_fetched_again_and_updated_in_place(
+    tmp_path: Path, site: tuple[SiteServers, Path]
+) -> None:
+    servers, folder = site
+    config = write_config(tmp_path, servers["gen"])
+    run(config)
+    path = article_path(5)
+    (before,) = query(config, "SELECT id, text FROM articles WHERE url LIKE ?", (f"%{path}",))
+    alerts_before = query(config, "SELECT count(*) FROM alerts")[0][0]
+
+    # The site edits article 5 and says so with a lastmod in its news sitemap.
+    edited = article_html(5).replace(
+        "</article>",
+        "<p>Correction: the minister spoke on Friday, not Thursday.</p></article>",
+    )
+    servers.write("gen", path, edited)
+    sitemap = folder / "news-sitemap-1.xml"
+    # Edited a minute after we fetched it (timestamps have whole seconds).
+    (seen,) = query(config, "SELECT max(last_seen) FROM seen_urls WHERE url LIKE ?", (f"%{path}",))
+    stamp = (datetime.fromisoformat(seen[0]) + timedelta(minutes=1)).isoformat()
+    text = sitemap.read_text("utf-8")
+    loc = f"<loc>{{{{base}}}}{path}</loc>"
+    assert loc in text
+    sitemap.write_text(text.replace(loc, f"{loc}<lastmod>{stamp}</lastmod>", 1), "utf-8")
+
+    servers.clear_requests()
+    run(config)
+    assert articles_asked(servers.requests("gen")) == [path]
+    (after,) = query(
+        config, "SELECT id, text, updated_at FROM articles WHERE url LIKE ?", (f"%{path}",)
+    )
+    assert after["id"] == before["id"] and "minister spoke on Friday" in after["text"]
+    assert after["text"] != before["text"] and after["updated_at"]
+    assert query(config, "SELECT count(*) FROM articles WHERE source = 'gen'")[0][0] == ARTICLES
+    assert query(config, "SELECT count(*) FROM alerts")[0][0] == alerts_before
+
+    # Fetched after that lastmod: the next pass leaves it alone.
+    servers.clear_requests()
+    run(config)
+    assert articles_asked(servers.requests("gen")) == []

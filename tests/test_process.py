@@ -72,6 +72,37 @@ def test_same_article_with_changed_text_is_an_update_without_a_second_alert(
     assert "bladi.example/s/abc" in known_url_keys(db)
 
 
+def test_an_edit_that_makes_an_article_relevant_raises_its_first_alert_once(
+    db: sqlite_utils.Database,
+) -> None:
+    # The same page before the defence paragraphs were written: a short item on the visit.
+    start, end = RELEVANT.index(b"<article"), RELEVANT.index(b"</article>")
+    words = " ".join(["Le ministre a visité la foire agricole de Meknès samedi."] * 8)
+    before = RELEVANT[:start] + f"<article><p>{words}</p>".encode() + RELEVANT[end:]
+    page = Page(url=URL, final_url=URL, body=before, source="b")
+    first = process_page(db, page, options())
+    assert (first.kind, first.relevant, alerts(db)) == ("new", False, 0)
+
+    edited = process_page(db, Page(url=URL, final_url=URL, body=RELEVANT, source="b"), options())
+    assert (edited.kind, edited.relevant, edited.alerts, alerts(db)) == ("updated", True, 1, 1)
+
+    again = RELEVANT.replace(b"</article>", b"<p>Mise a jour : contrat confirme.</p></article>", 1)
+    last = process_page(db, Page(url=URL, final_url=URL, body=again, source="b"), options())
+    assert (last.kind, last.alerts, alerts(db)) == ("updated", 0, 1)
+
+
+def test_an_article_stored_by_a_baseline_pass_is_not_alerted_when_edited(
+    db: sqlite_utils.Database,
+) -> None:
+    page = Page(url=URL, final_url=URL, body=RELEVANT, source="b")
+    process_page(db, page, options(baseline=True))
+    changed = RELEVANT.replace(
+        b"</article>", b"<p>Mise a jour : contrat confirme.</p></article>", 1
+    )
+    outcome = process_page(db, Page(url=URL, final_url=URL, body=changed, source="b"), options())
+    assert (outcome.kind, outcome.alerts, alerts(db)) == ("updated", 0, 0)
+
+
 def test_a_page_that_is_not_an_article_is_remembered_not_stored(
     db: sqlite_utils.Database,
 ) -> None:

@@ -41,10 +41,19 @@ from crawler.items import PageItem
 from crawler.sitemaps import SitemapEntry, SitemapError, listed_before, parse_sitemap
 from crawler.sources import load_source
 from pipelines.config import SourceConfig
-from pipelines.store import known_url_keys, load_validators, open_db, save_validators
+from pipelines.store import (
+    article_check_times,
+    known_url_keys,
+    load_validators,
+    open_db,
+    save_validators,
+)
 from pipelines.urls import canonical_url, same_site, url_key
 
 MAX_SITEMAP_DEPTH = 3  # index -> index -> urlset is as deep as real sites go
+# Stored articles fetched again in one pass because their feed or sitemap says they changed;
+# bounded because some sites stamp every sitemap entry with the time of the request.
+MAX_REFETCH = 20
 # Errors after which a link may still be listed next time: they spoil the page's validators.
 # A 404/410 is remembered (pipelines.store.GONE_*) and robots.txt will say no again.
 _SETTLED = ("http_404", "http_410", "robots")
@@ -81,6 +90,8 @@ class NewsSpider(scrapy.Spider):
         self.ledger = DiscoveryLedger()
         self.robots_sitemaps: list[str] = []  # Sitemap: lines, read once the rest is done
         self.not_before: datetime | None = None  # older sitemap entries are not fetched
+        self.checked: dict[str, datetime] = {}  # stored article -> when its page was fetched
+        self.refetched = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -106,6 +117,7 @@ class NewsSpider(scrapy.Spider):
             db = open_db(self.store_path)
             try:
                 self.stored = frozenset(known_url_keys(db))
+                self.checked = {k: _when(v) for k, v in article_check_times(db).items()}
                 self.ledger.previous = load_validators(db, self.source.name)
             finally:
                 db.close()
@@ -179,7 +191,7 @@ class NewsSpider(scrapy.Spider):
             url = response.urljoin(e.url)
             record.matched += self._matches(url)
             hints = {"feed_title": e.title, "feed_published": e.published}
-            req = self._article(url, "feed", hints, response)
+            req = self._article(url, "feed", hints, response, changed=e.updated)
             if req:
                 yield req
 
@@ -216,7 +228,7 @@ class NewsSpider(scrapy.Spider):
             hints = {"feed_title": e.news_title, "feed_published": e.news_published}
             if e.news_language:
                 hints["lang"] = e.news_language.lower()[:2]
-            req = self._article(e.url, "sitemap", hints, response)
+            req = self._article(e.url, "sitemap", hints, response, changed=e.lastmod)
             if req:
                 yield req
 
@@ -407,6 +419,17 @@ class NewsSpider(scrapy.Spider):
     def _matches(self, url: str) -> int:
         return int(self.pattern is None or bool(self.pattern.search(url)))
 
+    def _changed_since_fetched(self, key: str, changed: str | None) -> bool:
+        fetched = self.checked.get(key)
+        if changed is None or fetched is None or key in self.claimed:
+            return False
+        if self.refetched >= MAX_REFETCH or self.check:
+            return False
+        try:
+            return _when(changed) > fetched
+        except ValueError:
+            return False
+
     def _too_old(self, entry: SitemapEntry) -> bool:
         """Listed with a date before ``[alerts] max_age_days``: not worth a request."""
         if self.not_before is None or not listed_before(entry, self.not_before):
@@ -415,12 +438,35 @@ class NewsSpider(scrapy.Spider):
         return True
 
     def _article(
-        self, url: str, via: str, hints: dict[str, Any], listed_on: Response | None = None
+        self,
+        url: str,
+        via: str,
+        hints: dict[str, Any],
+        listed_on: Response | None = None,
+        changed: str | None = None,
     ) -> Request | None:
-        """A request for a page not yet known, or None: identity is decided before fetching."""
+        """A request for a page not yet known, or None: identity is decided before fetching.
+
+        A stored article is fetched again only when its feed entry's ``<updated>`` or its
+        sitemap ``lastmod`` says it changed after we last fetched it (at most
+        ``MAX_REFETCH`` a pass): the pipeline then updates it in place, without a second
+        alert.
+        """
         if not url.startswith(("http://", "https://")):
             return None
         key = url_key(url)
+        if self._changed_since_fetched(key, changed):
+            self.refetched += 1
+            self.claimed.add(key)
+            self.crawler.stats.inc_value("newswatch/articles/refetched")
+            clean = canonical_url(url)
+            return Request(
+                clean,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                dont_filter=True,
+                meta={"nw_url": clean, "nw_via": via, "nw_hints": hints, "nw_refetch": True},
+            )
         if listed_on is not None and key not in self.stored:
             self.ledger.listed(key, listed_on.meta["nw_disc"])
         if key in self.known or key in self.claimed:  # stored, or queued in this pass
@@ -452,3 +498,9 @@ class NewsSpider(scrapy.Spider):
                 "nw_hints": hints,
             },
         )
+
+
+def _when(stamp: str) -> datetime:
+    """An ISO 8601 date or datetime as an aware datetime (UTC when it names no zone)."""
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
