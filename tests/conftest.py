@@ -6,13 +6,15 @@ exactly as cron would.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +43,42 @@ def run_newswatch(
         [*cmd, *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def manifest_config(manifest: Mapping[str, Any], bases: Mapping[str, str]) -> str:
+    """A newswatch.toml with one source per site of a test-site MANIFEST.json, on 127.0.0.1."""
+    lines = [
+        "[store]",
+        'path = "newswatch.db"',
+        "",
+        "[alerts]",
+        'to = ["analyst@example.org"]',
+        'from = "newswatch@example.org"',
+        'mode = "each"',
+        "max_age_days = 0",
+        'maildir = "maildir"',
+        "",
+        "[crawl]",
+        "download_delay = 0",
+        "autothrottle_start_delay = 0",
+        "",
+    ]
+    for name, site in manifest.items():
+        base = bases[name]
+        assert "'" not in site["article_pattern"]
+        lines += [
+            "[[sources]]",
+            f"name = {json.dumps(name)}",
+            f"title = {json.dumps(site['name'])}",
+            f"lang = {json.dumps(site['lang'])}",
+            f"feeds = {json.dumps([base + p for p in site['feeds']])}",
+            f"sitemaps = {json.dumps([base + p for p in site['sitemaps']])}",
+            f"start_urls = {json.dumps([base + p for p in site['start_urls']])}",
+            f"article_pattern = '{site['article_pattern']}'",
+            "follow_depth = 3",
+            "",
+        ]
+    return "\n".join(lines)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_newswatch
+from conftest import manifest_config, run_newswatch
 
 from crawler.localserver import serve_sites
 from pipelines.dedup import shingle_hashes
@@ -47,42 +47,6 @@ NOT_STORED = {"missing", "not-article"}
 MIN_PRECISION = 0.9
 MIN_RECALL = 0.9
 RUN_TIMEOUT = 600.0
-
-
-def render_config(bases: Mapping[str, str]) -> str:
-    """A newswatch.toml with one source per holdout site, all URLs on 127.0.0.1."""
-    lines = [
-        "[store]",
-        'path = "newswatch.db"',
-        "",
-        "[alerts]",
-        'to = ["analyst@example.org"]',
-        'from = "newswatch@example.org"',
-        'mode = "each"',
-        "max_age_days = 0",
-        'maildir = "maildir"',
-        "",
-        "[crawl]",
-        "download_delay = 0",
-        "autothrottle_start_delay = 0",
-        "",
-    ]
-    for name in SITES:
-        site, base = MANIFEST[name], bases[name]
-        assert "'" not in site["article_pattern"]
-        lines += [
-            "[[sources]]",
-            f"name = {json.dumps(name)}",
-            f"title = {json.dumps(site['name'])}",
-            f"lang = {json.dumps(site['lang'])}",
-            f"feeds = {json.dumps([base + p for p in site['feeds']])}",
-            f"sitemaps = {json.dumps([base + p for p in site['sitemaps']])}",
-            f"start_urls = {json.dumps([base + p for p in site['start_urls']])}",
-            f"article_pattern = '{site['article_pattern']}'",
-            "follow_depth = 3",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 @dataclass
@@ -349,7 +313,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     config = work / "newswatch.toml"
     with serve_sites(HOLDOUT_DIR, SITES) as servers:
         bases = {name: servers[name] for name in SITES}
-        config.write_text(render_config(bases), encoding="utf-8")
+        config.write_text(manifest_config(MANIFEST, bases), encoding="utf-8")
         started = time.monotonic()
         result = run_newswatch("run", config=config, timeout=RUN_TIMEOUT)
         seconds = time.monotonic() - started

@@ -32,13 +32,13 @@ import json
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, run_newswatch
+from conftest import Result, manifest_config, run_newswatch
 
 from crawler.localserver import serve_sites
 from pipelines.urls import url_key
@@ -50,41 +50,6 @@ SITES = tuple(MANIFEST)
 PASS_2_DIR = "_pass2"  # files laid over the sites between the two passes
 DUPLICATE_THRESHOLD = 0.6
 RUN_TIMEOUT = 600.0
-
-
-def render_config(bases: Mapping[str, str]) -> str:
-    lines = [
-        "[store]",
-        'path = "newswatch.db"',
-        "",
-        "[alerts]",
-        'to = ["analyst@example.org"]',
-        'from = "newswatch@example.org"',
-        'mode = "each"',
-        "max_age_days = 0",
-        'maildir = "maildir"',
-        "",
-        "[crawl]",
-        "download_delay = 0",
-        "autothrottle_start_delay = 0",
-        "",
-    ]
-    for name in SITES:
-        site, base = MANIFEST[name], bases[name]
-        assert "'" not in site["article_pattern"]
-        lines += [
-            "[[sources]]",
-            f"name = {json.dumps(name)}",
-            f"title = {json.dumps(site['name'])}",
-            f"lang = {json.dumps(site['lang'])}",
-            f"feeds = {json.dumps([base + p for p in site['feeds']])}",
-            f"sitemaps = {json.dumps([base + p for p in site['sitemaps']])}",
-            f"start_urls = {json.dumps([base + p for p in site['start_urls']])}",
-            f"article_pattern = '{site['article_pattern']}'",
-            "follow_depth = 3",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 @dataclass
@@ -183,7 +148,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     config = work / "newswatch.toml"
     with serve_sites(root, SITES) as servers:
         bases = {name: servers[name] for name in SITES}
-        config.write_text(render_config(bases), encoding="utf-8")
+        config.write_text(manifest_config(MANIFEST, bases), encoding="utf-8")
         first = _run_pass(config)
         for path in sorted((root / PASS_2_DIR).rglob("*")):
             if path.is_file():
