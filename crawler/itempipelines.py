@@ -49,12 +49,12 @@ class StorePipeline:
         assert isinstance(item, PageItem)
         hints = item.hints
         canonical = hints.get("canonical_url")
-        # A page whose rel=canonical names a stored article is that article, as a redirect
-        # to it would be: no second row, no alert, and both URLs remembered.
-        same = canonical_target(self.db, item.final_url, canonical)
+        # A page whose rel=canonical names a stored article of its site is that article
+        # when it carries that article's text: no second row, no alert, both URLs remembered.
         page = Page(
             url=item.url,
-            final_url=same or item.final_url,
+            final_url=item.final_url,
+            canonical_of=canonical_target(self.db, item.final_url, canonical),
             body=item.body,
             source=item.source,
             found_via=item.found_via,

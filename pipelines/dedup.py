@@ -144,6 +144,14 @@ def shingle_hashes(text: str) -> set[int]:
     return hashes
 
 
+def same_text(text: str, stored: str) -> bool:
+    """Whether most of ``text`` is in ``stored`` (one pair: no index, no frequency cap)."""
+    own = shingle_hashes(prose(dehyphenate(text)))
+    if len(own) < MIN_SHINGLES:
+        return content_hash(text) == content_hash(stored)
+    return len(own & shingle_hashes(stored)) / len(own) >= CONTAINMENT_THRESHOLD
+
+
 def find_duplicate(
     db: sqlite_utils.Database, text: str, *, exclude_id: int | None = None
 ) -> Duplicate | None:

@@ -63,3 +63,6 @@ class Page:
     encoding: str | None = None  # the charset the HTTP response declared
     status: int = 200
     hints: PageHints = field(default_factory=PageHints)
+    # The stored article's URL that the page's rel=canonical names (same site): the page
+    # is that article when its text is that article's text.
+    canonical_of: str | None = None

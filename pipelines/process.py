@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlite_utils
 
-from pipelines.dedup import Duplicate, content_hash, find_duplicate, index_document
+from pipelines.dedup import Duplicate, content_hash, find_duplicate, index_document, same_text
 from pipelines.extract import extract_article
 from pipelines.models import Article, Match, Page
 from pipelines.store import insert_row, remember_url, table, transaction, utcnow
@@ -52,9 +52,23 @@ def process_page(db: sqlite_utils.Database, page: Page, options: ProcessOptions)
         with transaction(db):
             _remember(db, page, keys, "not_article")
         return Outcome("not_article")
+    if stored is None and page.canonical_of is not None:
+        claimed = _stored_article(db, {url_key(page.canonical_of)})
+        if claimed is not None and _same_text(db, claimed, article.text):
+            # Another URL of a stored article (an AMP twin, a print view): remember it.
+            with transaction(db):
+                _remember(db, page, keys, "article", claimed)
+            return Outcome("unchanged", claimed)
+        # A canonical link that names another text (page 2 of a story, a CMS that points
+        # every page at its home) is not believed: the page is judged on its own.
     if stored is not None:
         return _update(db, stored, article, page, options, keys)
     return _insert(db, article, page, options, keys)
+
+
+def _same_text(db: sqlite_utils.Database, article_id: int, text: str) -> bool:
+    row = db.execute("SELECT text FROM articles WHERE id = ?", [article_id]).fetchone()
+    return row is not None and same_text(text, row[0])
 
 
 def _remember(

@@ -256,6 +256,24 @@ def m007_notice_backoff(db: sqlite_utils.Database) -> None:
         notices.add_column("next_attempt_at", str)
 
 
+@migration
+def m008_rehash_for_split_words(db: sqlite_utils.Database) -> None:
+    # Word normalisation now joins words split at line ends and drops invisible characters
+    # (soft hyphens, zero-width joiners): rows stored before keep the old hashes and
+    # shingles, so an exact copy of one of them would not be found. Recompute both.
+    from pipelines.dedup import content_hash, index_document
+
+    indexed = {r[0] for r in db.execute("SELECT DISTINCT article_id FROM shingles")}
+    rows = db.execute("SELECT id, text FROM articles").fetchall()
+    db.conn.executemany(
+        "UPDATE articles SET content_hash = ? WHERE id = ?",
+        [(content_hash(text), article_id) for article_id, text in rows],
+    )
+    for article_id, text in rows:
+        if article_id in indexed:
+            index_document(db, article_id, text)
+
+
 def open_db(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the dataset; errors name the file."""
     try:

@@ -103,6 +103,32 @@ def test_an_article_stored_by_a_baseline_pass_is_not_alerted_when_edited(
     assert (outcome.kind, outcome.alerts, alerts(db)) == ("updated", 0, 0)
 
 
+OTHER = (SITES_DIR / "bladna" / "marokko-israel-akkoord-cyberdefensie,38450.html").read_bytes()
+
+
+def test_a_canonical_link_is_believed_only_for_the_articles_own_text(
+    db: sqlite_utils.Database,
+) -> None:
+    process_page(db, Page(url=URL, final_url=URL, body=RELEVANT, source="b"), options())
+    (before,) = db.execute("SELECT id, text FROM articles WHERE url = ?", [URL]).fetchall()
+
+    # The print view of the same story names it as canonical: the same article.
+    twin = URL.replace(".html", ".html?print=1")
+    page = Page(url=twin, final_url=twin, body=RELEVANT, source="b", canonical_of=URL)
+    assert process_page(db, page, options()).kind == "unchanged"
+    assert url_key(twin) in known_url_keys(db)
+
+    # Another story whose CMS points its canonical at the first one: judged on its own.
+    other = URL.replace(".html", "-2.html")
+    page = Page(url=other, final_url=other, body=OTHER, source="b", canonical_of=URL)
+    outcome = process_page(db, page, options())
+    assert outcome.kind == "new" and outcome.article_id != before[0]
+    assert (
+        db.execute("SELECT text FROM articles WHERE id = ?", [before[0]]).fetchone()[0]
+        == (before[1])
+    )
+
+
 def test_a_page_that_is_not_an_article_is_remembered_not_stored(
     db: sqlite_utils.Database,
 ) -> None:

@@ -10,6 +10,7 @@ from pipelines.lock import PassRunning, pass_lock
 from pipelines.store import (
     MIGRATIONS,
     StoreError,
+    insert_row,
     load_validators,
     migrate,
     open_db,
@@ -86,3 +87,35 @@ def test_an_overlapping_pass_is_refused_and_the_lock_is_released(tmp_path: Path)
         pass
     with pass_lock(store):  # released when the holder is done
         pass
+
+
+def test_rows_hashed_before_split_words_were_joined_are_rehashed(tmp_path: Path) -> None:
+    from pipelines.dedup import content_hash, shingle_hashes
+
+    path = tmp_path / "nw.db"
+    db = open_db(path)
+    text = " ".join(f"La coopé\u00adration militaire numéro {i} avance vite." for i in range(12))
+    article_id = insert_row(
+        db,
+        "articles",
+        {
+            "url": "https://s.example/a",
+            "url_key": "s.example/a",
+            "source": "s",
+            "text": text,
+            "fetched_at": "2026-11-01T00:00:00+00:00",
+            "content_hash": "stale",
+        },
+    )
+    db.execute("INSERT INTO shingles (hash, article_id) VALUES (1, ?)", [article_id])
+    db.execute("DELETE FROM _migrations WHERE name = 'm008_rehash_for_split_words'")
+    db.close()
+
+    db = open_db(path)  # applies it again, as on a database from before
+    row = db.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
+    assert row[0] == content_hash(text)
+    stored = {
+        r[0] for r in db.execute("SELECT hash FROM shingles WHERE article_id = ?", [article_id])
+    }
+    assert stored == shingle_hashes(text)
+    db.close()
