@@ -300,12 +300,14 @@ def _send(
             db.execute("UPDATE runs SET alerts_sent = ? WHERE id = ?", [report.sent, run_id])
         from pipelines.health import send_notices  # operator notices share the step
 
-        notices = send_notices(db, transport, config, ignore_backoff=ignore_backoff)
-        report.messages += notices.messages
-        report.failed += notices.failed
-        report.retrying += notices.retrying
-        report.held += notices.held
-        report.errors += notices.errors
+        # A server the alerts could not reach is not tried again: the notices wait too.
+        if transport is None or not report.held:
+            notices = send_notices(db, transport, config, ignore_backoff=ignore_backoff)
+            report.messages += notices.messages
+            report.failed += notices.failed
+            report.retrying += notices.retrying
+            report.held += notices.held
+            report.errors += notices.errors
     finally:
         db.close()
     if dry_run:

@@ -255,7 +255,13 @@ def _describe(item: Any) -> dict[str, Any]:
     from pipelines.store import utcnow
 
     h = item.hints
-    hints = PageHints(h.get("feed_title"), h.get("feed_published"), h.get("lang"), utcnow())
+    hints = PageHints(
+        feed_title=h.get("feed_title"),
+        feed_published=h.get("feed_published"),
+        lang=h.get("lang"),
+        fetched_at=utcnow(),
+        found_via=item.found_via,
+    )
     article = extract_article(item.body, item.final_url, hints=hints, encoding=item.encoding)
     if article is None:
         return {"article": False}

@@ -6,6 +6,7 @@ without sending, and each source gets one HEAD request (a GET when HEAD is refus
 
 from __future__ import annotations
 
+import http.client
 import os
 import sqlite3
 import urllib.error
@@ -115,9 +116,17 @@ def check_source(source: SourceConfig, timeout: float, user_agent: str) -> Check
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             return Check(name, False, f"{url}: {reason}")
+        except http.client.HTTPException as exc:
+            return Check(name, False, f"{url}: {_bad_response(exc)}")
     if status is not None and status < 400:
         return Check(name, True, f"{url}: HTTP {status}")
     return Check(name, False, f"{url}: HTTP {status}")
+
+
+def _bad_response(exc: http.client.HTTPException) -> str:
+    """One line for a server that did not answer in HTTP (its reply may hold a linefeed)."""
+    detail = str(exc).strip()
+    return f"not a valid HTTP response ({type(exc).__name__}{f': {detail!r}' if detail else ''})"
 
 
 def run_checks(

@@ -58,7 +58,11 @@ class RetryAfterMiddleware(RetryMiddleware):
         if response.status in _HONOURED and not request.meta.get("dont_retry", False):
             header = response.headers.get(b"Retry-After")
             wait = retry_after_seconds(header.decode("latin-1") if header else None)
-            if wait is not None and response.status in self.retry_http_codes:
+            if (
+                wait is not None
+                and response.status in self.retry_http_codes
+                and self._will_retry(request)
+            ):
                 wait = min(wait, self.max_wait)
                 assert self.crawler.stats is not None
                 self.crawler.stats.inc_value("newswatch/retry_after/waited")
@@ -69,3 +73,8 @@ class RetryAfterMiddleware(RetryMiddleware):
 
                     await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
         return super().process_response(request, response)
+
+    def _will_retry(self, request: Request) -> bool:
+        """Whether Scrapy retries this request once more: no wait on its last attempt."""
+        limit = request.meta.get("max_retry_times", self.max_retry_times)
+        return int(request.meta.get("retry_times", 0)) < int(limit)

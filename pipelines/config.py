@@ -13,13 +13,13 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfoNotFoundError
 
 from pipelines.errors import ConfigError
+from pipelines.mail import address_domain
 from pipelines.schedule import cron_trigger
 from pipelines.topics import Topic, default_topics, load_topics
 
@@ -173,10 +173,7 @@ def _alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
     _reject_unknown(t, _ALERT_KEYS, where, "alerts.")
     to = tuple(_str_list(t.get("to", []), where, "alerts.to"))
     for i, addr in enumerate(to):
-        # "Name <address>" is fine; a linefeed or a second address is not.
-        bare = parseaddr(addr)[1]
-        if "@" not in bare or " " in bare or any(c in addr for c in "\r\n,"):
-            raise ConfigError(where, f"alerts.to[{i}]", f"not an email address: {addr!r}")
+        _check_address(addr, where, f"alerts.to[{i}]")
     mode = _get(t, "mode", str, where, "alerts.mode", "each")
     if mode not in ("each", "digest"):
         raise ConfigError(where, "alerts.mode", f"must be 'each' or 'digest', not {mode!r}")
@@ -187,8 +184,7 @@ def _alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
     if maildir is not None and not isinstance(maildir, str):
         raise ConfigError(where, "alerts.maildir", "must be a string (a folder path)")
     sender = _get(t, "from", str, where, "alerts.from", "newswatch@localhost")
-    if "@" not in sender:
-        raise ConfigError(where, "alerts.from", f"not an email address: {sender!r}")
+    _check_address(sender, where, "alerts.from")
     return AlertsConfig(
         to=to,
         sender=sender,
@@ -202,6 +198,12 @@ def _alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
         max_items_per_email=_at_least(t, "max_items_per_email", 1, 25, where),
         max_per_pass=_at_least(t, "max_per_pass", 0, 20, where),
     )
+
+
+def _check_address(value: str, where: str, key: str) -> None:
+    """One address with a domain; "Name <address>" is fine, a linefeed or a second one is not."""
+    if address_domain(value) is None:
+        raise ConfigError(where, key, f"not an email address: {value!r}")
 
 
 _ALERT_KEYS = {
@@ -305,8 +307,7 @@ def _health(t: dict[str, Any], where: str) -> HealthConfig:
         raise ConfigError(where, "health.failing_passes", f"must be >= 1, not {passes}")
     operator = tuple(_str_list(t.get("operator", []), where, "health.operator"))
     for i, addr in enumerate(operator):
-        if "@" not in addr or any(c in addr for c in "\r\n <>"):
-            raise ConfigError(where, f"health.operator[{i}]", f"not an email address: {addr!r}")
+        _check_address(addr, where, f"health.operator[{i}]")
     return HealthConfig(failing_passes=passes, operator=operator)
 
 

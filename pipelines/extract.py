@@ -242,8 +242,8 @@ def parse_source(text: str) -> HtmlElement | None:
 def trim_tree(tree: HtmlElement, limit: int = MAX_ELEMENTS) -> int:
     """Cut the tree after its first `limit` elements; returns how many it had (0 if fewer).
 
-    Everything after the last kept element goes: its following siblings, and those of
-    each of its ancestors.
+    Everything after the last kept element goes: its children, its following siblings,
+    and those of each of its ancestors.
     """
     count = int(tree.xpath("count(//*)"))
     if count <= limit:
@@ -253,6 +253,7 @@ def trim_tree(tree: HtmlElement, limit: int = MAX_ELEMENTS) -> int:
         parent = element.getparent()
         if parent is not None:
             del parent[parent.index(element) + 1 :]
+    del last[:]  # its descendants come after it in document order
     return count
 
 

@@ -4,7 +4,7 @@ The lock is an ``flock`` on ``<database>.lock``: the kernel drops it when its pr
 however it dies, so a dead holder can never block the next pass. The file records who
 holds it (pid, host, start time): a refused pass names the holder, and a pass that finds
 the record of a holder that never let go (it was killed) reports that stale lock and takes
-it over. A clean exit empties the file.
+it over. A pass that ends, even with an error, empties the file.
 """
 
 from __future__ import annotations
@@ -82,8 +82,10 @@ def pass_lock(store_path: Path) -> Iterator[None]:
         record = f"pid={os.getpid()}\nhost={socket.gethostname()}\nsince={utcnow()}\n"
         os.ftruncate(fd, 0)
         os.pwrite(fd, record.encode(), 0)
-        yield
-        os.ftruncate(fd, 0)  # a clean exit leaves no record behind
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # a pass that ends, even with an error, leaves no record
     finally:
         os.close(fd)  # closing the descriptor releases the flock
 

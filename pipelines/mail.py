@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses
 from urllib.parse import urlsplit
 
 # A subject line is read in a list of mails: past this length nobody sees the rest anyway.
@@ -329,12 +329,27 @@ def _as_utc(moment: datetime) -> datetime:
 
 def _sender_domain(sender: str) -> str:
     """The sender's domain, which RFC 5322 suggests as the right-hand side of a Message-ID."""
-    local, at, domain = parseaddr(sender)[1].rpartition("@")
-    domain = domain.strip().lower() if local and at else ""
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        domain = ""
-    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", domain):
+    domain = address_domain(sender)
+    if domain is None:
         raise ValueError(f"sender is not an email address with a domain: {sender!r}")
+    return domain
+
+
+def address_domain(value: str) -> str | None:
+    """The domain (ASCII, lower case) of one address, bare or as ``Name <address>``; None
+    for anything else: no local part or domain, two addresses, a linefeed."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return None
+    found = getaddresses([value])
+    if len(found) != 1:
+        return None
+    local, at, domain = found[0][1].rpartition("@")
+    if not local or not at or any(ch.isspace() for ch in local):
+        return None
+    try:
+        domain = domain.strip().lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", domain):
+        return None
     return domain

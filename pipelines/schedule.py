@@ -13,6 +13,8 @@ from apscheduler.triggers.cron import CronTrigger
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A weekday number not after a "/" (the step in "*/2" is a count, not a day).
 _WEEKDAY_NUMBER = re.compile(r"(?<![/\d])([0-7])(?!\d)")
+# A range from Sunday as 0 ("0-4"): as names it would end before it starts ("sun-thu").
+_FROM_SUNDAY = re.compile(r"0-([0-7])(?:/([1-9]\d*))?")
 
 
 def cron_trigger(expr: str, timezone: str) -> CronTrigger:
@@ -33,7 +35,7 @@ def cron_trigger(expr: str, timezone: str) -> CronTrigger:
             f" not {len(fields)}: {expr!r}"
         )
     second, minute, hour, day, month, weekday = fields
-    weekday = _WEEKDAY_NUMBER.sub(lambda m: _WEEKDAYS[int(m.group(1))], weekday)
+    weekday = ",".join(_weekday_names(item) for item in weekday.split(","))
     return CronTrigger(
         second=second,
         minute=minute,
@@ -43,3 +45,15 @@ def cron_trigger(expr: str, timezone: str) -> CronTrigger:
         day_of_week=weekday,
         timezone=timezone,
     )
+
+
+def _weekday_names(item: str) -> str:
+    """One item of a crontab weekday list with names for numbers; a range from 0 is
+    spelled out day by day ("0-4" is "sun,mon,tue,wed,thu")."""
+    if item.startswith("*/"):  # every Nth day counts from Sunday, as "0-6/N" does
+        item = "0-6" + item[1:]
+    match = _FROM_SUNDAY.fullmatch(item)
+    if match is None:
+        return _WEEKDAY_NUMBER.sub(lambda m: _WEEKDAYS[int(m.group(1))], item)
+    days = range(0, int(match.group(1)) + 1, int(match.group(2) or 1))
+    return ",".join(dict.fromkeys(_WEEKDAYS[day] for day in days))

@@ -7,6 +7,7 @@ does not need a crawler, and no robots.txt, feed or link is followed.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import urllib.error
 import urllib.request
@@ -61,6 +62,10 @@ def article_from_url(url: str, *, timeout: float) -> Article:
         raise NewswatchError(f"{url}: cannot fetch: {exc.reason}") from None
     except (TimeoutError, OSError) as exc:
         raise NewswatchError(f"{url}: cannot fetch: {exc}") from None
+    except http.client.HTTPException as exc:
+        detail = str(exc).strip()
+        reason = f"{type(exc).__name__}{f': {detail!r}' if detail else ''}"
+        raise NewswatchError(f"{url}: cannot fetch: not a valid HTTP response ({reason})") from None
     return _extracted(body, final_url, charset, url)
 
 

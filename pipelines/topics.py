@@ -60,6 +60,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from pipelines.errors import ConfigError
+from pipelines.mail import address_domain
 from pipelines.models import Article, Match
 from pipelines.topic_rules import Term, TermIndex, parse_term, read_document
 from pipelines.topic_scoring import EXCLUDE, GROUP, FieldWeights, Veto, judge
@@ -212,7 +213,7 @@ class _Reader:
         if not isinstance(value, list):
             raise self.error(".recipients", f"expected a list of addresses, got {_kind(value)}")
         for number, address in enumerate(value):
-            if not isinstance(address, str) or "@" not in address or " " in address.strip():
+            if not isinstance(address, str) or address_domain(address.strip()) is None:
                 raise self.error(f".recipients[{number}]", f"not an email address: {address!r}")
         return [a.strip() for a in value]
 

@@ -151,6 +151,22 @@ def test_server_down_costs_no_attempt_and_the_next_send_delivers_each_once(
     assert subjects == [f"[newswatch] New: Article {n}" for n in range(3)]
 
 
+def test_when_the_server_is_down_the_notices_wait_without_another_try(
+    tmp_path: Path, db: sqlite_utils.Database, closed_port: int
+) -> None:
+    config = tmp_path / "nw.toml"
+    config.write_text(BASE_TOML, "utf-8")
+    add_article(db, 1)
+    notice = {"source": "bladi", "kind": "failing", "run_id": 1, "detail": "{}"}
+    insert_row(db, "notices", {**notice, "created_at": T0.isoformat(), "status": "pending"})
+    env = {"NEWSWATCH_SMTP_URL": f"smtp://127.0.0.1:{closed_port}"}
+    result = CliRunner().invoke(main, ["--config", str(config), "alerts", "send"], env=env)
+    assert result.exit_code == 3, result.output
+    assert "1 kept for the next pass (server not reached)" in result.output
+    [row] = db.query("SELECT status, attempts, last_error FROM notices")
+    assert row == {"status": "pending", "attempts": 0, "last_error": None}  # not tried
+
+
 def test_beyond_max_per_pass_the_rest_go_in_one_digest_in_pages(
     tmp_path: Path, db: sqlite_utils.Database, smtp_server: SmtpServer
 ) -> None:

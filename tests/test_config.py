@@ -72,6 +72,37 @@ def test_bad_values_name_the_file_and_the_key(
     assert str(path) in str(err.value) and key in str(err.value)
 
 
+ADDRESS_KEYS = {
+    "alerts.to[0]": ('to = ["a@example.org"]', 'to = ["{}"]'),
+    "alerts.from": ('from = "nw@example.org"', 'from = "{}"'),
+    "health.operator[0]": ("[[sources]]", '[health]\noperator = ["{}"]\n[[sources]]'),
+    "topics[0].recipients[0]": (
+        "[store]",
+        '[[topics]]\nname = "desk"\nrecipients = ["{}"]\n[store]',
+    ),
+}
+
+
+@pytest.mark.parametrize("key", ADDRESS_KEYS)
+@pytest.mark.parametrize(
+    "address", ["newswatch@", "@example.org", "a@example.org, b@example.org", "Ops <ops@>"]
+)
+def test_every_address_is_checked_at_load_and_names_its_key(
+    tmp_path: Path, key: str, address: str
+) -> None:
+    old, new = ADDRESS_KEYS[key]
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD.replace(old, new.format(address))))
+    assert err.value.key == key
+    assert repr(address) in str(err.value)
+
+
+@pytest.mark.parametrize("key", ADDRESS_KEYS)
+def test_every_address_may_have_a_display_name(tmp_path: Path, key: str) -> None:
+    old, new = ADDRESS_KEYS[key]
+    load_config(write(tmp_path, GOOD.replace(old, new.format("Desk <desk@example.org>"))))
+
+
 def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(write(tmp_path, "[store\npath="))

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse
+from scrapy import Spider
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.test import get_crawler
 
 from crawler.discovery import (
     DiscoveryLedger,
@@ -18,7 +20,7 @@ from crawler.discovery import (
     next_page_links,
 )
 from crawler.feeds import FeedError, parse_feed, read_feed
-from crawler.middlewares import retry_after_seconds
+from crawler.middlewares import RetryAfterMiddleware, retry_after_seconds
 from crawler.sitemaps import SitemapError, parse_sitemap
 
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -216,6 +218,24 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     assert retry_after_seconds("Fri, 20 Nov 2026 07:00:00 GMT", now) == 0.0  # in the past
     assert retry_after_seconds("soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_retry_after_is_not_waited_for_on_the_last_attempt() -> None:
+    crawler = get_crawler(Spider, {"RETRY_TIMES": 2, "NEWSWATCH_RETRY_AFTER_MAX": 60})
+    crawler.spider = Spider.from_crawler(crawler, name="s")
+    middleware = RetryAfterMiddleware.from_crawler(crawler)
+    request = Request("https://s.example/a", meta={"retry_times": 2})
+    response = Response(request.url, status=503, headers={"Retry-After": "30"}, request=request)
+    step = middleware.process_response(request, response)
+    try:
+        step.send(None)
+    except StopIteration as done:  # returned at once: no wait
+        assert done.value is response  # given up: Scrapy does not retry it
+    else:
+        step.close()
+        pytest.fail("waited for Retry-After on a request that is not retried")
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("newswatch/retry_after/waited") is None
 
 
 def test_ledger_keeps_validators_only_where_every_link_was_fetched() -> None:

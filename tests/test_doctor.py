@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +70,22 @@ def test_a_wrong_smtp_password_fails_without_showing_it(
     assert "Hunter2" not in result.output
 
 
+def test_a_server_that_does_not_answer_in_http_is_one_failing_line(tmp_path: Path) -> None:
+    config = tmp_path / "nw.toml"
+    with garbage_server() as base:
+        config.write_text(
+            '[store]\npath = "nw.db"\n[alerts]\nmaildir = "mail"\n'
+            f'[[sources]]\nname = "junk"\nfeeds = ["{base}/rss"]\n',
+            encoding="utf-8",
+        )
+        result = doctor(config)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.splitlines()[-1] == (
+        f"FAIL  source junk: {base}/rss: not a valid HTTP response (BadStatusLine: 'garbage')"
+    )
+
+
 def test_a_bad_config_is_one_failing_line(tmp_path: Path) -> None:
     config = tmp_path / "nw.toml"
     config.write_text('[alerts]\nmode = "hourly"\n', encoding="utf-8")
@@ -107,3 +127,30 @@ def test_the_database_is_checked_without_being_changed(tmp_path: Path) -> None:
     result = doctor(config)
     assert result.exit_code == 1
     assert f"FAIL  database: {db_path}: not a writable SQLite database: " in result.output
+
+
+@contextmanager
+def garbage_server() -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every request with a line that is not HTTP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"garbage\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()

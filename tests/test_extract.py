@@ -561,6 +561,16 @@ def test_news_sitemap_date_says_it_came_from_the_sitemap() -> None:
     assert (article.published, article.date_source) == ("2024-04-29T06:00:00+00:00", "sitemap")
 
 
+def test_sources_check_says_a_date_came_from_the_sitemap() -> None:
+    from crawler.cli_sources import _describe
+    from crawler.items import PageItem
+
+    url = "https://example.org/news/plant"
+    hints = {"feed_published": "2024-04-29T06:00:00Z"}
+    item = PageItem(url, url, article_page().encode(), "s", "sitemap", "utf-8", 200, hints)
+    assert _describe(item)["date_source"] == "sitemap"
+
+
 def test_feed_date_when_the_page_has_none() -> None:
     hints = PageHints(feed_published="2024-04-29T06:00:00Z")
     article = extract_article(article_page(), "https://example.org/news/plant", hints=hints)
@@ -943,6 +953,15 @@ def test_trim_tree_keeps_the_first_elements_in_document_order() -> None:
     assert trim_tree(tree, limit=10) == 0
     assert trim_tree(tree, limit=4) == 7  # html, body, div, and four <p>
     assert tree.text_content() == "a"
+
+
+def test_trim_tree_cuts_inside_a_container_that_is_the_last_kept_element() -> None:
+    spans = "<span>s</span>" * 7
+    tree = parse_html(f"<html><body>{spans}<div>{'<p>p</p>' * 500}</div></body></html>")
+    assert tree is not None
+    assert trim_tree(tree, limit=10) == 510  # html, body, 7 spans, the div, 500 <p>
+    assert int(tree.xpath("count(//*)")) == 10
+    assert "p" not in tree.text_content()
 
 
 def test_tag_lines_are_not_article_text() -> None:

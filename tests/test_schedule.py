@@ -117,6 +117,19 @@ def test_a_lock_left_by_a_dead_pass_is_reported_stale_and_taken_over(
     assert lock_path(store).read_text("utf-8") == ""  # a clean exit leaves no record
 
 
+def test_a_pass_ending_with_an_error_leaves_no_stale_lock(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "nw.db"
+    with pytest.raises(RuntimeError), pass_lock(store):
+        raise RuntimeError("the pass failed")
+    assert lock_path(store).read_text("utf-8") == ""
+    monkeypatch.setattr(os, "getpid", lambda: 4_000_000)  # the next pass: another process
+    with caplog.at_level(logging.WARNING, logger="pipelines.lock"), pass_lock(store):
+        pass
+    assert "stale lock" not in caplog.text
+
+
 def test_the_lock_refuses_a_second_holder_in_the_same_process(tmp_path: Path) -> None:
     store = tmp_path / "nw.db"
     with pass_lock(store), pytest.raises(PassRunning, match=f"pid {os.getpid()}"), pass_lock(store):
@@ -150,6 +163,28 @@ def test_cron_weekdays_mean_what_they_mean_in_a_crontab() -> None:
     assert weekdays.get_next_fire_time(None, saturday).isoformat() == "2026-11-23T09:00:00+00:00"
     sunday = cron_trigger("30 8 * * 0", "Africa/Casablanca")
     assert sunday.get_next_fire_time(None, saturday).strftime("%a %H:%M") == "Sun 08:30"
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "days"),
+    [
+        ("0-6", ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+        ("0-7", ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+        ("0-4", ["Sun", "Mon", "Tue", "Wed", "Thu", "Sun", "Mon", "Tue"]),
+        ("0-6/2", ["Sun", "Tue", "Thu", "Sat", "Sun", "Tue", "Thu", "Sat"]),
+        ("*/2", ["Sun", "Tue", "Thu", "Sat", "Sun", "Tue", "Thu", "Sat"]),
+        ("0-1,5", ["Sun", "Mon", "Fri", "Sun", "Mon", "Fri", "Sun", "Mon"]),
+    ],
+)
+def test_cron_weekday_ranges_from_sunday_as_0(weekdays: str, days: list[str]) -> None:
+    trigger = cron_trigger(f"0 9 * * {weekdays}", "UTC")
+    fire = datetime.fromisoformat("2026-11-21T10:00:00+00:00")  # a Saturday, after 09:00
+    fired = []
+    for _ in days:
+        fire = trigger.get_next_fire_time(None, fire)
+        fired.append(fire.strftime("%a"))
+        fire = fire.replace(hour=10)
+    assert fired == days
 
 
 @pytest.mark.parametrize(

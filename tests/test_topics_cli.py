@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +260,16 @@ def test_test_fetches_a_url_once(tmp_path: Path) -> None:
     assert "no-such-page.html: HTTP 404" in missing.stderr
 
 
+def test_test_names_a_url_that_does_not_answer_in_http() -> None:
+    with garbage_server() as base:
+        result = CliRunner().invoke(main, ["topics", "test", f"{base}/a.html"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"newswatch: error: {base}/a.html: cannot fetch: not a valid HTTP response"
+        " (BadStatusLine: 'garbage')\n"
+    )
+
+
 def test_a_text_file_is_a_title_line_then_paragraphs(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text("\ufeffTitle here\n\nFirst paragraph.\n  \nSecond one.\n", "utf-8")
@@ -330,3 +344,30 @@ def test_scores_handle_empty_cases() -> None:
     assert (nothing.precision, nothing.recall, nothing.f1) == (1.0, 1.0, 1.0)
     missed = Scores(items=2, fn=2)
     assert (missed.precision, missed.recall, missed.f1) == (0.0, 0.0, 0.0)
+
+
+@contextmanager
+def garbage_server() -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every request with a line that is not HTTP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"garbage\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
