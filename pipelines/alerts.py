@@ -23,30 +23,23 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 import sqlite_utils
 
 from pipelines.config import AlertsConfig, Config
-from pipelines.errors import DeliveryError
 from pipelines.mail import AlertItem, build_message
-from pipelines.store import transaction, utcnow
+from pipelines.outbox import deliver, fail_interrupted
+from pipelines.store import iso_utc, transaction
 from pipelines.topics import Topic
-from pipelines.transport import MaildirTransport, RecipientsRefused, SmtpTransport
+from pipelines.transport import MaildirTransport, SmtpTransport
 
-MAX_ATTEMPTS = 5
-BACKOFF_FIRST = timedelta(minutes=5)
-BACKOFF_MAX = timedelta(hours=6)
 INTERRUPTED = (
     "interrupted while sending: it may or may not have been delivered, so it is"
     " not resent automatically; use `newswatch alerts resend ID`"
 )
-
-
-class _Taken(Exception):
-    """The alerts of a message are no longer pending: someone else is sending them."""
 
 
 @dataclass
@@ -74,12 +67,6 @@ class PlannedMessage:
     items: list[AlertItem]
     to: list[str]
     page: tuple[int, int] | None = None  # (n, of) for a digest split into pages
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long a message refused ``attempts`` times waits before the next try."""
-    wait: timedelta = BACKOFF_FIRST * 2 ** max(attempts - 1, 0)
-    return min(wait, BACKOFF_MAX)
 
 
 _ITEM_SQL = """
@@ -183,7 +170,7 @@ def send_pending(
     report = SendReport()
     if transport is not None:
         _fail_interrupted(db, report)
-    moment = _iso(now or datetime.now(UTC))
+    moment = iso_utc(now or datetime.now(UTC))
     due_at = None if ignore_backoff else moment
     if not ignore_backoff:
         report.waiting = _count(db, "status = 'pending' AND next_attempt_at > ?", moment)
@@ -207,12 +194,10 @@ def send_pending(
         report.messages.append(msg)
         if transport is None:
             continue
-        try:
-            reached = _deliver(db, transport, msg, ids, planned.to, report, moment)
-        except _Taken:
+        delivery = deliver(db, "alerts", transport, msg, ids, planned.to, report, moment)
+        if delivery == "taken":  # another sender holds these alerts
             report.messages.pop()
-            continue
-        if not reached:  # the server is down: leave the rest for the next pass
+        elif delivery == "unreachable":  # the server is down: the rest waits for the next pass
             report.held += sum(len(p.items) for p in plan[number + 1 :])
             break
     report.next_attempt_at = db.execute(
@@ -222,101 +207,8 @@ def send_pending(
     return report
 
 
-def _deliver(
-    db: sqlite_utils.Database,
-    transport: SmtpTransport | MaildirTransport,
-    msg: EmailMessage,
-    ids: list[int],
-    to: list[str],
-    report: SendReport,
-    moment: str,
-) -> bool:
-    """Send one message; False when the server could not be reached at all."""
-    marks = ",".join("?" * len(ids))
-    claimed = False
-
-    def claim() -> None:
-        # Called by the transport once the session is up, right before MAIL/RCPT/DATA.
-        nonlocal claimed
-        with transaction(db):
-            count = db.execute(
-                f"UPDATE alerts SET status = 'sending', attempts = attempts + 1,"
-                f" recipients = ?, message_id = ? WHERE id IN ({marks}) AND status = 'pending'",
-                [json.dumps(to), msg["Message-ID"], *ids],
-            ).rowcount
-            if count != len(ids):  # another sender took some of them: leave all to it
-                raise _Taken()
-        claimed = True
-
-    try:
-        transport.send(msg, before_data=claim)
-    except RecipientsRefused as exc:
-        if exc.delivered:
-            # Some recipients got it: a retry would reach them twice. Sent, refusal kept.
-            _mark_sent(db, ids, str(exc))
-            report.sent += len(ids)
-            report.errors.append(str(exc))
-        else:
-            _put_back(db, ids, str(exc), report, moment)
-        return True
-    except DeliveryError as exc:
-        if not claimed:
-            _hold(db, ids, str(exc), report)
-            return False
-        _put_back(db, ids, str(exc), report, moment)
-        return True
-    _mark_sent(db, ids, None)
-    report.sent += len(ids)
-    return True
-
-
-def _hold(db: sqlite_utils.Database, ids: list[int], error: str, report: SendReport) -> None:
-    """The server was not reached: keep the alerts pending, with the reason, at no cost."""
-    marks = ",".join("?" * len(ids))
-    with transaction(db):
-        db.execute(f"UPDATE alerts SET last_error = ? WHERE id IN ({marks})", [error, *ids])
-    report.held += len(ids)
-    report.errors.append(error)
-
-
-def _put_back(
-    db: sqlite_utils.Database, ids: list[int], error: str, report: SendReport, moment: str
-) -> None:
-    """The server refused the message: back to pending after a backoff, or failed."""
-    with transaction(db):
-        for alert_id in ids:
-            row = db.execute("SELECT attempts FROM alerts WHERE id = ?", [alert_id]).fetchone()
-            attempts = int(row[0]) if row else MAX_ATTEMPTS
-            gave_up = attempts >= MAX_ATTEMPTS
-            due = _iso(datetime.fromisoformat(moment) + backoff(attempts))
-            db.execute(
-                "UPDATE alerts SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                ["failed" if gave_up else "pending", error, None if gave_up else due, alert_id],
-            )
-            if gave_up:
-                report.failed += 1
-            else:
-                report.retrying += 1
-    report.errors.append(error)
-
-
-def _mark_sent(db: sqlite_utils.Database, ids: list[int], note: str | None) -> None:
-    marks = ",".join("?" * len(ids))
-    with transaction(db):
-        db.execute(
-            f"UPDATE alerts SET status = 'sent', sent_at = ?, last_error = ?,"
-            f" next_attempt_at = NULL WHERE id IN ({marks})",
-            [utcnow(), note, *ids],
-        )
-
-
 def _fail_interrupted(db: sqlite_utils.Database, report: SendReport) -> None:
-    with transaction(db):
-        ids = [r[0] for r in db.execute("SELECT id FROM alerts WHERE status = 'sending'")]
-        db.execute(
-            "UPDATE alerts SET status = 'failed', last_error = ? WHERE status = 'sending'",
-            [INTERRUPTED],
-        )
+    ids = fail_interrupted(db, "alerts", INTERRUPTED)
     if ids:
         report.interrupted = len(ids)
         listed = " ".join(str(i) for i in ids)
@@ -338,9 +230,3 @@ def resend(db: sqlite_utils.Database, alert_ids: Sequence[int]) -> int:
             list(alert_ids),
         )
     return int(cur.rowcount)
-
-
-def _iso(moment: datetime) -> str:
-    """The form ``utcnow()`` writes, so that times compare as text in SQL."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.replace(microsecond=0).isoformat()

@@ -22,21 +22,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid
 
 import sqlite_utils
 
-from pipelines.alerts import backoff
 from pipelines.config import Config
-from pipelines.errors import DeliveryError
-from pipelines.store import insert_row, transaction, utcnow
-from pipelines.transport import RecipientsRefused, Transport
+from pipelines.mail import sender_domain, set_addresses
+from pipelines.outbox import deliver, fail_interrupted
+from pipelines.store import insert_row, iso_utc, transaction, utcnow
+from pipelines.transport import Transport
 
-MAX_ATTEMPTS = 5
 # One page gone (remembered, not asked for again) or refused by robots.txt says nothing
 # about the source; a refused connection, a timeout, a 5xx or an unreadable feed does.
 PAGE_LEVEL_ERRORS = frozenset({"http_404", "http_410", "robots", "not_html"})
-INTERRUPTED = "interrupted while sending: it may or may not have been delivered"
 
 
 @dataclass(frozen=True)
@@ -149,10 +147,10 @@ def build_notice(
         )
     msg = EmailMessage()
     msg["Subject"] = f"{config.alerts.subject_prefix} {subject}"
-    msg["From"] = config.alerts.sender
-    msg["To"] = ", ".join(to)
+    set_addresses(msg, "From", [config.alerts.sender])
+    set_addresses(msg, "To", to)
     msg["Date"] = format_datetime(now or datetime.now(UTC))
-    domain = parseaddr(config.alerts.sender)[1].rpartition("@")[2] or "localhost"
+    domain = sender_domain(config.alerts.sender)
     msg["Message-ID"] = make_msgid(f"newswatch.notice-{row['id']}", domain=domain)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text, charset="utf-8")
@@ -172,12 +170,8 @@ def send_notices(
     report = NoticeReport()
     to = list(config.health.operator or config.alerts.to)
     if transport is not None:
-        with transaction(db):
-            db.execute(
-                "UPDATE notices SET status = 'failed', last_error = ? WHERE status = 'sending'",
-                [INTERRUPTED],
-            )
-    moment = _iso(now or datetime.now(UTC))
+        fail_interrupted(db, "notices")
+    moment = iso_utc(now or datetime.now(UTC))
     due = None if ignore_backoff else moment
     rows = list(
         db.query(
@@ -193,106 +187,12 @@ def send_notices(
             continue
         msg = build_notice(row, config, to)
         report.messages.append(msg)
-        if transport is not None and not _deliver(
-            db, transport, msg, int(row["id"]), to, report, moment
-        ):
-            report.held += len(rows) - number - 1  # the server is down: the rest waits
+        if transport is None:
+            continue
+        delivery = deliver(db, "notices", transport, msg, [int(row["id"])], to, report, moment)
+        if delivery == "taken":  # another sender holds it
+            report.messages.pop()
+        elif delivery == "unreachable":  # the server is down: the rest waits
+            report.held += len(rows) - number - 1
             break
     return report
-
-
-def _deliver(
-    db: sqlite_utils.Database,
-    transport: Transport,
-    msg: EmailMessage,
-    notice_id: int,
-    to: list[str],
-    report: NoticeReport,
-    moment: str,
-) -> bool:
-    """Send one notice; False when the server could not be reached at all."""
-    claimed = False
-
-    def claim() -> None:
-        # Called by the transport once the session is up, right before MAIL/RCPT/DATA.
-        nonlocal claimed
-        with transaction(db):
-            claimed = bool(
-                db.execute(
-                    "UPDATE notices SET status = 'sending', attempts = attempts + 1,"
-                    " recipients = ?, message_id = ? WHERE id = ? AND status = 'pending'",
-                    [json.dumps(to), msg["Message-ID"], notice_id],
-                ).rowcount
-            )
-        if not claimed:
-            raise _Taken()
-
-    try:
-        transport.send(msg, before_data=claim)
-    except _Taken:
-        report.messages.pop()  # another sender took it
-        return True
-    except RecipientsRefused as exc:
-        if exc.delivered:  # some got it: a retry would reach them twice
-            _mark_sent(db, notice_id, str(exc))
-            report.sent += 1
-            report.errors.append(str(exc))
-        else:
-            _put_back(db, notice_id, str(exc), report, moment)
-        return True
-    except DeliveryError as exc:
-        if not claimed:
-            _hold(db, notice_id, str(exc), report)
-            return False
-        _put_back(db, notice_id, str(exc), report, moment)
-        return True
-    _mark_sent(db, notice_id, None)
-    report.sent += 1
-    return True
-
-
-class _Taken(Exception):
-    """The notice is no longer pending: someone else is sending it."""
-
-
-def _hold(db: sqlite_utils.Database, notice_id: int, error: str, report: NoticeReport) -> None:
-    """The server was not reached: the notice stays pending, with the reason, at no cost."""
-    with transaction(db):
-        db.execute("UPDATE notices SET last_error = ? WHERE id = ?", [error, notice_id])
-    report.held += 1
-    report.errors.append(error)
-
-
-def _put_back(
-    db: sqlite_utils.Database, notice_id: int, error: str, report: NoticeReport, moment: str
-) -> None:
-    """The server refused the notice: back to pending after a backoff, or failed."""
-    with transaction(db):
-        row = db.execute("SELECT attempts FROM notices WHERE id = ?", [notice_id]).fetchone()
-        attempts = int(row[0]) if row else MAX_ATTEMPTS
-        gave_up = attempts >= MAX_ATTEMPTS
-        due = _iso(datetime.fromisoformat(moment) + backoff(attempts))
-        db.execute(
-            "UPDATE notices SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-            ["failed" if gave_up else "pending", error, None if gave_up else due, notice_id],
-        )
-    if gave_up:
-        report.failed += 1
-    else:
-        report.retrying += 1
-    report.errors.append(error)
-
-
-def _mark_sent(db: sqlite_utils.Database, notice_id: int, note: str | None) -> None:
-    with transaction(db):
-        db.execute(
-            "UPDATE notices SET status = 'sent', sent_at = ?, last_error = ?,"
-            " next_attempt_at = NULL WHERE id = ?",
-            [utcnow(), note, notice_id],
-        )
-
-
-def _iso(moment: datetime) -> str:
-    """The form ``utcnow()`` writes, so that times compare as text in SQL."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.replace(microsecond=0).isoformat()

@@ -72,8 +72,8 @@ def build_message(
     msg_id = message_id(items, sender)  # checks the sender first, with the clearer message
     msg = EmailMessage()
     _set_subject(msg, subject(items, subject_prefix, template=subject_template, page=page))
-    _set_addresses(msg, "From", [sender])
-    _set_addresses(msg, "To", to)
+    set_addresses(msg, "From", [sender])
+    set_addresses(msg, "To", to)
     msg["Date"] = format_datetime(_as_utc(now or datetime.now(UTC)))
     msg["Message-ID"] = msg_id
     # RFC 3834: tells vacation responders and ticket systems not to answer an alert.
@@ -140,7 +140,7 @@ def message_id(items: Sequence[AlertItem], sender: str) -> str:
     keys = sorted(f"{i.alert_id}\x1f{i.topic}\x1f{i.url}" for i in items)
     digest = hashlib.sha256("\x1e".join(keys).encode("utf-8")).hexdigest()[:16]
     label = f"alert-{items[0].alert_id}" if len(items) == 1 else f"digest-{len(items)}"
-    return f"<newswatch.{label}.{digest}@{_sender_domain(sender)}>"
+    return f"<newswatch.{label}.{digest}@{sender_domain(sender)}>"
 
 
 def one_line(value: str) -> str:
@@ -267,7 +267,7 @@ def _set_subject(msg: EmailMessage, text: str) -> None:
     msg.set_raw("Subject", Header(text, charset, header_name="Subject").encode(linesep="\n"))
 
 
-def _set_addresses(msg: EmailMessage, name: str, addresses: Sequence[str]) -> None:
+def set_addresses(msg: EmailMessage, name: str, addresses: Sequence[str]) -> None:
     """Set From or To so that display names arrive exactly as configured.
 
     Python 3.11's folder drops the space where it splits a long non-ASCII display name
@@ -327,7 +327,7 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _sender_domain(sender: str) -> str:
+def sender_domain(sender: str) -> str:
     """The sender's domain, which RFC 5322 suggests as the right-hand side of a Message-ID."""
     domain = address_domain(sender)
     if domain is None:

@@ -35,7 +35,13 @@ def migration(fn: Migration) -> Migration:
 
 def utcnow() -> str:
     """Timestamps are ISO 8601 in UTC with seconds: sortable as text, readable by people."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return iso_utc(datetime.now(UTC))
+
+
+def iso_utc(moment: datetime) -> str:
+    """A moment in the form ``utcnow()`` writes (naive means UTC), so times compare as text."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.replace(microsecond=0).isoformat()
 
 
 def table(db: sqlite_utils.Database, name: str) -> Table:

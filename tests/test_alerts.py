@@ -15,9 +15,10 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from crawler.cli import main
-from pipelines.alerts import MAX_ATTEMPTS, backoff, resend, send_pending
+from pipelines.alerts import resend, send_pending
 from pipelines.config import Config, parse_config
 from pipelines.errors import ConfigError
+from pipelines.outbox import MAX_ATTEMPTS, backoff
 from pipelines.store import insert_row, open_db
 from pipelines.transport import SmtpTransport
 

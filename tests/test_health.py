@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlite_utils
 
-from pipelines.alerts import backoff
 from pipelines.config import Config, parse_config
 from pipelines.errors import ConfigError
-from pipelines.health import MAX_ATTEMPTS, SourcePass, send_notices, update_health
+from pipelines.health import SourcePass, send_notices, update_health
+from pipelines.outbox import MAX_ATTEMPTS, backoff
 from pipelines.store import open_db
 from pipelines.transport import MaildirTransport, SmtpTransport
 
