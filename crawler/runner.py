@@ -16,7 +16,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.spiders.news import NewsSpider
+from crawler.spiders.news import NewsSpider, StoreSnapshot
 from pipelines.config import Config, SourceConfig
 from pipelines.health import SourcePass, health_states, update_health
 from pipelines.store import insert_row, open_db, table, utcnow
@@ -151,6 +151,7 @@ def run_pass(
     db = open_db(config.store_path)
     _close_interrupted_runs(db)
     run_id = insert_row(db, "runs", {"started_at": utcnow(), "status": "running"})
+    snapshot = StoreSnapshot.load(db)
     db.close()
 
     process = CrawlerProcess(crawl_settings(config, baseline=baseline, verbose=verbose))
@@ -159,7 +160,7 @@ def run_pass(
     for source in chosen:
         crawler = process.create_crawler(NewsSpider)
         _keep_stats(crawler, source.name, collected, on_source)
-        process.crawl(crawler, source=source, claimed=claimed)
+        process.crawl(crawler, source=source, claimed=claimed, snapshot=snapshot)
     if chosen:
         process.start()
 

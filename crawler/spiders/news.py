@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import scrapy
+import sqlite_utils
 from protego import Protego
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -59,6 +61,21 @@ MAX_REFETCH = 20
 _SETTLED = ("http_404", "http_410", "robots")
 
 
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """What the dataset holds when a pass starts: read once for all of its sources."""
+
+    stored: frozenset[str]  # URL keys not to fetch (articles, non-articles, gone pages)
+    checked: dict[str, datetime]  # stored article -> when its page was last fetched
+
+    @classmethod
+    def load(cls, db: sqlite_utils.Database) -> StoreSnapshot:
+        return cls(
+            frozenset(known_url_keys(db)),
+            {k: _when(v) for k, v in article_check_times(db).items()},
+        )
+
+
 class NewsSpider(scrapy.Spider):
     name = "news"
     source: SourceConfig
@@ -71,6 +88,7 @@ class NewsSpider(scrapy.Spider):
         source: str | SourceConfig | None = None,
         check: bool = False,
         claimed: set[str] | None = None,
+        snapshot: StoreSnapshot | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -86,6 +104,7 @@ class NewsSpider(scrapy.Spider):
         # URL keys queued in this pass by any source crawled in this process: two sources
         # that list one article (a shared feed, overlapping sections) fetch it once.
         self.claimed = claimed if claimed is not None else set()
+        self.snapshot = snapshot  # None: read at start (a bare `scrapy crawl`)
         self.article_errors: list[str] = []  # for `sources check`: why no article came
         self.ledger = DiscoveryLedger()
         self.robots_sitemaps: list[str] = []  # Sitemap: lines, read once the rest is done
@@ -116,11 +135,11 @@ class NewsSpider(scrapy.Spider):
         if not self.check:
             db = open_db(self.store_path)
             try:
-                self.stored = frozenset(known_url_keys(db))
-                self.checked = {k: _when(v) for k, v in article_check_times(db).items()}
+                snapshot = self.snapshot or StoreSnapshot.load(db)
                 self.ledger.previous = load_validators(db, self.source.name)
             finally:
                 db.close()
+            self.stored, self.checked = snapshot.stored, snapshot.checked
         self.known = set(self.stored)
         for url in self.source.feeds:
             yield self._discovery(url, "feed", self.parse_feed)
