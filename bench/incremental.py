@@ -2,7 +2,7 @@
 
 Generates a news site of ``--articles`` articles (a feed of the latest 50, a sitemap index
 of Google News sitemaps named by robots.txt, paginated section pages) in a temporary
-folder, serves it on 127.0.0.1 with crawler/localserver.py, and runs ``newswatch run``
+folder, serves it on 127.0.0.1 with samples/localserver.py, and runs ``newswatch run``
 twice on it (subprocesses, a real config and database in the same folder, alerts queued
 but not sent). Requests and bytes are counted by the server (body bytes it sent) and by
 Scrapy (the runs table: response bytes with headers).
@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.localserver import RequestRecord, serve_sites
-from crawler.sitegen import SiteShape, write_site
+from samples.localserver import RequestRecord, serve_sites
+from samples.sitegen import SiteShape, write_site
 
 CONFIG = """\
 [store]

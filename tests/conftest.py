@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from crawler.demo import DEMO_CONFIG, DEMO_SITES
-from crawler.localserver import SITES_DIR, SiteServers, serve_sites
+from samples.demo import DEMO_CONFIG, DEMO_SITES
+from samples.localserver import SITES_DIR, SiteServers, serve_sites
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import run_newswatch
 
-from crawler.localserver import SITES_DIR, SiteServers, serve_sites
+from samples.localserver import SITES_DIR, SiteServers, serve_sites
 
 BLADI = SITES_DIR / "bladi"
 GOOD = "maroc-commande-deuxieme-batterie-barak-mx,104672.html"

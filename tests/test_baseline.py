@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import run_newswatch
 from test_pipeline_e2e import NEW_PATH, add_article_to_bladi
 
-from crawler.localserver import SiteServers
+from samples.localserver import SiteServers
 
 TOPICS = """
 [[topics]]

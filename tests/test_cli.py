@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from conftest import run_newswatch
 
 from crawler.cli import main
-from crawler.demo import DEMO_SITES
-from crawler.localserver import SiteServers
-from crawler.report import print_pass
+from crawler.cli.report import print_pass
 from crawler.runner import PassReport, SourceHealth, SourceReport
+from samples.demo import DEMO_SITES
+from samples.localserver import SiteServers
 
 COMMANDS = [
     [],

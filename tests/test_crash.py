@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from conftest import run_newswatch
 
-from crawler.demo import DEMO_SITES
-from crawler.localserver import SITES_DIR, SiteServers
 from pipelines.alerts import INTERRUPTED
+from samples.demo import DEMO_SITES
+from samples.localserver import SITES_DIR, SiteServers
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer

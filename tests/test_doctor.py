@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from click.testing import CliRunner, Result
 
 from crawler.cli import main
-from crawler.demo import DEMO_SITES
-from crawler.localserver import SiteServers
 from pipelines.store import MIGRATIONS, open_db
+from samples.demo import DEMO_SITES
+from samples.localserver import SiteServers
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer

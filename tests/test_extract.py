@@ -18,7 +18,6 @@ import pytest
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 
-from crawler.localserver import SITES_DIR
 from pipelines.extract import (
     MAX_ELEMENTS,
     MAX_HTML_SIZE,
@@ -32,7 +31,7 @@ from pipelines.extract import (
     run_trafilatura,
     trim_tree,
 )
-from pipelines.metadata import (
+from pipelines.extract.metadata import (
     DETECT_SAMPLE_CHARS,
     choose_lang,
     latest_allowed,
@@ -41,6 +40,7 @@ from pipelines.metadata import (
     plausible_date,
 )
 from pipelines.models import Article, PageHints
+from samples.localserver import SITES_DIR
 
 DATA = Path(__file__).parent / "data"
 REAL_PAGES = DATA / "real-pages"
@@ -562,7 +562,7 @@ def test_news_sitemap_date_says_it_came_from_the_sitemap() -> None:
 
 
 def test_sources_check_says_a_date_came_from_the_sitemap() -> None:
-    from crawler.cli_sources import _describe
+    from crawler.cli.sources import _describe
     from crawler.items import PageItem
 
     url = "https://example.org/news/plant"
@@ -854,7 +854,7 @@ def test_inline_read_also_links_are_not_article_text() -> None:
     ],
 )
 def test_titles_lose_the_site_name(candidates: list[str | None], site: str, expected: str) -> None:
-    from pipelines.metadata import choose_title
+    from pipelines.extract.metadata import choose_title
 
     assert choose_title(candidates, site) == expected
 

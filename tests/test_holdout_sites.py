@@ -35,9 +35,9 @@ from typing import Any
 import pytest
 from conftest import manifest_config, run_newswatch
 
-from crawler.localserver import serve_sites
 from pipelines.dedup import shingle_hashes
 from pipelines.urls import url_key
+from samples.localserver import serve_sites
 
 HOLDOUT_DIR = Path(__file__).resolve().parent / "data" / "holdout-sites"
 SEED_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "seed_corpus"

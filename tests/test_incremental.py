@@ -1,7 +1,7 @@
 """Incremental passes on real components: a generated news site served on 127.0.0.1, real
 ``newswatch run`` passes, the real SQLite file. Request counts come from the server's log.
 
-The site (crawler/sitegen.py) has a feed of the latest articles, a sitemap index of Google
+The site (samples/sitegen.py) has a feed of the latest articles, a sitemap index of Google
 News sitemaps that only robots.txt names, and paginated section pages.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from conftest import run_newswatch
 
-from crawler.localserver import RequestRecord, SiteServers, serve_sites
-from crawler.sitegen import article_html, article_path, article_title, published, write_site
+from samples.localserver import RequestRecord, SiteServers, serve_sites
+from samples.sitegen import article_html, article_path, article_title, published, write_site
 
 ARTICLES = 30
 PATTERN = r"/news/\d{4}/\d\d/story-"

@@ -28,7 +28,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from crawler.localserver import (
+from samples.localserver import (
     SITES_DIR,
     RequestRecord,
     SiteServers,
@@ -365,7 +365,7 @@ def test_each_site_gets_its_own_port(sample: SiteServers) -> None:
 
 def test_child_process_prints_one_url_per_site_and_logs_requests(tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
-    command = [sys.executable, "-m", "crawler.localserver", str(SITES_DIR), "bladi", "trends"]
+    command = [sys.executable, "-m", "samples.localserver", str(SITES_DIR), "bladi", "trends"]
     with subprocess.Popen(
         [*command, "--log", str(log)],
         cwd=ROOT,

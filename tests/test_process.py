@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawler.localserver import SITES_DIR
 from pipelines.models import Page, PageHints
 from pipelines.process import ProcessOptions, process_page
 from pipelines.seeds import import_seeds
 from pipelines.store import known_url_keys, open_db
 from pipelines.topics import default_topics
 from pipelines.urls import url_key
+from samples.localserver import SITES_DIR
 
 RELEVANT = (
     SITES_DIR / "bladi" / "maroc-commande-deuxieme-batterie-barak-mx,104672.html"

@@ -20,12 +20,12 @@ from typing import IO
 import pytest
 from conftest import run_newswatch
 
-from crawler.localserver import SiteServers
 from crawler.scheduler import PassRunner
 from pipelines.config import parse_config
 from pipelines.errors import ConfigError
-from pipelines.lock import PassRunning, lock_path, pass_lock
 from pipelines.schedule import cron_trigger
+from pipelines.store.lock import PassRunning, lock_path, pass_lock
+from samples.localserver import SiteServers
 
 EVERY_SECOND = '\n[schedule]\ncron = "* * * * * *"\ntimeout_minutes = 5\n'
 
@@ -110,7 +110,7 @@ def test_a_lock_left_by_a_dead_pass_is_reported_stale_and_taken_over(
     store = tmp_path / "nw.db"
     record = f"pid={dead.pid}\nhost={socket.gethostname()}\nsince=2026-01-02T03:04:05+00:00\n"
     lock_path(store).write_text(record, encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="pipelines.lock"), pass_lock(store):
+    with caplog.at_level(logging.WARNING, logger="pipelines.store.lock"), pass_lock(store):
         assert f"pid={os.getpid()}\n" in lock_path(store).read_text("utf-8")
     assert f"pid {dead.pid} on {socket.gethostname()}, started 2026-01-02T03:04:05" in caplog.text
     assert "stale lock" in caplog.text
@@ -125,7 +125,7 @@ def test_a_pass_ending_with_an_error_leaves_no_stale_lock(
         raise RuntimeError("the pass failed")
     assert lock_path(store).read_text("utf-8") == ""
     monkeypatch.setattr(os, "getpid", lambda: 4_000_000)  # the next pass: another process
-    with caplog.at_level(logging.WARNING, logger="pipelines.lock"), pass_lock(store):
+    with caplog.at_level(logging.WARNING, logger="pipelines.store.lock"), pass_lock(store):
         pass
     assert "stale lock" not in caplog.text
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import run_newswatch
 
-from crawler.localserver import SiteServers
+from samples.localserver import SiteServers
 
 pytest_plugins = ["smtpserver"]  # closed_port
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from pipelines.lock import PassRunning, pass_lock
 from pipelines.store import (
     MIGRATIONS,
     StoreError,
@@ -18,6 +17,7 @@ from pipelines.store import (
     table,
     transaction,
 )
+from pipelines.store.lock import PassRunning, pass_lock
 
 
 def test_migrations_apply_once_and_are_safe_twice(tmp_path: Path) -> None:

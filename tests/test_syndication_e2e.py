@@ -40,8 +40,8 @@ from typing import Any
 import pytest
 from conftest import Result, manifest_config, run_newswatch
 
-from crawler.localserver import serve_sites
 from pipelines.urls import url_key
+from samples.localserver import serve_sites
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "syndication-sites"
 SEED_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "seed_corpus"

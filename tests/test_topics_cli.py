@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from crawler.cli import main
-from crawler.localserver import PLACEHOLDER, SITES_DIR, serve_sites
 from pipelines.models import Article
-from pipelines.topic_eval import Scores, load_bundled
-from pipelines.topic_explain import explain
-from pipelines.topic_fetch import article_from_file
 from pipelines.topics import default_topics, load_topics, match_topics
+from pipelines.topics.eval import Scores, load_bundled
+from pipelines.topics.explain import explain
+from pipelines.topics.fetch import article_from_file
+from samples.localserver import PLACEHOLDER, SITES_DIR, serve_sites
 
 BLADI = SITES_DIR / "bladi"
 ELBIT_PAGE = "elbit-systems-inaugure-usine-benslimane,104398.html"

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from crawler.report import errors_text, summary_line, trouble
+from crawler.cli.report import errors_text, summary_line, trouble
 from crawler.runner import PassReport, SourceHealth, SourceReport
 
 __all__ = ["print_progress", "print_unattended", "setup_logging", "source_line", "summary_line"]
@@ -35,7 +35,7 @@ def setup_logging(verbose: bool) -> None:
 
 def source_line(s: SourceReport, health: SourceHealth | None = None) -> str:
     """``bladi: 24 requests, 11 new, 3 relevant, 0 errors``, + FAILED or NO ARTICLE and
-    why when the source is in trouble (see :func:`crawler.report.trouble`)."""
+    why when the source is in trouble (see :func:`crawler.cli.report.trouble`)."""
     problem = trouble(s, health)
     errors = errors_text(s.errors)
     state = f" {problem}" if problem else f" ({errors})" if errors else ""

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
 from pipelines.models import Match
-from pipelines.topic_quotes import Quoter
-from pipelines.topic_rules import Document, Hit
+from pipelines.topics.quotes import Quoter
+from pipelines.topics.rules import Document, Hit
 
 LEAD_WORDS = 50  # the lead: the first words of the text, where news states its subject
 # Hit labels: "group:morocco", "exclude:tourism".

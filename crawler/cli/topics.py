@@ -9,11 +9,12 @@ from pathlib import Path
 
 import click
 
-from crawler.clicommon import State, fail_cleanly, pass_state
+from crawler.cli.common import State, fail_cleanly, pass_state
 from pipelines.config import resolve_config_path
 from pipelines.errors import NewswatchError
 from pipelines.models import Article
-from pipelines.topic_eval import (
+from pipelines.topics import Topic, default_topics
+from pipelines.topics.eval import (
     BUNDLED_SETS,
     Evaluation,
     LabelledArticle,
@@ -22,8 +23,7 @@ from pipelines.topic_eval import (
     load_bundled,
     read_labelled_file,
 )
-from pipelines.topic_explain import Explanation, ListScore, explain_all
-from pipelines.topics import Topic, default_topics
+from pipelines.topics.explain import Explanation, ListScore, explain_all
 
 FETCH_TIMEOUT = 30.0
 
@@ -224,7 +224,7 @@ def test(state: State, source: str, names: tuple[str, ...], as_json: bool) -> No
 
 
 def _read_article(source: str) -> Article:
-    from pipelines.topic_fetch import article_from_file, article_from_url
+    from pipelines.topics.fetch import article_from_file, article_from_url
 
     if source.startswith(("http://", "https://")):
         return article_from_url(source, timeout=FETCH_TIMEOUT)

@@ -10,9 +10,9 @@ from typing import Any
 import click
 import sqlite_utils
 
-from crawler.clicommon import State, fail_cleanly, pass_state
+from crawler.cli.common import State, fail_cleanly, pass_state
+from crawler.cli.report import errors_text, table
 from crawler.discovery import DiscoveryRecord
-from crawler.report import errors_text, table
 from pipelines.config import Config, SourceConfig
 from pipelines.store import open_db
 

@@ -36,7 +36,7 @@ from enum import Enum
 from functools import lru_cache
 from itertools import compress
 
-from pipelines.topic_arabic import is_arabic, unify_letters, without_article, word_forms
+from pipelines.topics.arabic import is_arabic, unify_letters, without_article, word_forms
 
 # Marks that NFKD splits off accented letters (Latin, Greek, Cyrillic), Hebrew points and
 # Arabic harakat. A fixed list keeps folding a C-speed regex instead of a per-character loop.

@@ -27,7 +27,7 @@ served (``servers.write``), make a path answer ``429``/``503`` with ``Retry-Afte
 times (``fail_next``), compress text for clients that accept gzip (``set_gzip``), slow a
 site down (``set_delay``) or take it down (``take_down`` / ``bring_up``).
 
-or, for a child process: ``python -m crawler.localserver crawler/sites bladi trends``.
+or, for a child process: ``python -m samples.localserver samples/sites bladi trends``.
 """
 
 from __future__ import annotations
@@ -447,9 +447,9 @@ def _json_lines(stream: IO[str]) -> Callable[[str, RequestRecord], None]:
 def main(argv: list[str] | None = None) -> int:
     """Serve sites until SIGTERM or SIGINT, after printing one ``NAME URL`` line per site."""
     parser = argparse.ArgumentParser(
-        prog="python -m crawler.localserver",
+        prog="python -m samples.localserver",
         description="Serve sample sites on 127.0.0.1. Example: "
-        "python -m crawler.localserver crawler/sites bladi bladna trends",
+        "python -m samples.localserver samples/sites bladi bladna trends",
     )
     parser.add_argument("root", type=Path, help="folder holding one sub-folder per site")
     parser.add_argument("names", nargs="+", help="site folder names to serve")

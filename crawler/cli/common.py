@@ -1,7 +1,7 @@
 """What every ``newswatch`` subcommand shares: the state object and clean failures.
 
 Subcommand groups live in their own modules (``cli_sources``, ``cli_topics``, ``cli_ops``)
-and are registered on the main group in ``crawler/cli.py``.
+and are registered on the main group in ``crawler/cli/__init__.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import click
 
 from pipelines.config import Config, load_config, resolve_config_path
 from pipelines.errors import ConfigError, NewswatchError
-from pipelines.lock import PassRunning
 from pipelines.store import StoreError
+from pipelines.store.lock import PassRunning
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left
 from itertools import accumulate
 
-from pipelines.topic_rules import Document, fold_offsets, part_spans
+from pipelines.topics.rules import Document, fold_offsets, part_spans
 
 SNIPPET_CHARS = 200
 

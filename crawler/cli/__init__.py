@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crawler.clicommon import State, fail_cleanly, pass_state
+from crawler.cli.common import State, fail_cleanly, pass_state
 from pipelines import __version__
 from pipelines.config import Config
 from pipelines.errors import ConfigError
-from pipelines.lock import pass_lock
 from pipelines.store import open_db
+from pipelines.store.lock import pass_lock
 from pipelines.transport import MaildirTransport, SmtpTransport, transport_from_env
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     4  the database could not be opened or written
     5  another pass is running on the same database
     """
-    from crawler.progress import setup_logging
+    from crawler.cli.progress import setup_logging
 
     setup_logging(verbose)
     ctx.obj = State(config_path, verbose)
@@ -119,8 +119,8 @@ def run(
         newswatch --config newswatch.toml run
         newswatch run --source bladi_net --baseline
     """
-    from crawler.progress import print_progress, print_unattended
-    from crawler.report import print_pass
+    from crawler.cli.progress import print_progress, print_unattended
+    from crawler.cli.report import print_pass
     from crawler.runner import EXIT_DELIVERY, run_pass
 
     config = state.config
@@ -407,15 +407,15 @@ def demo(output: Path) -> None:
         newswatch demo
         newswatch demo --output /tmp/nw-demo
     """
-    from crawler.demo import run_demo
+    from samples.demo import run_demo
 
     sys.exit(run_demo(output))
 
 
 def _register_groups() -> None:
-    from crawler.cli_ops import doctor, schedule
-    from crawler.cli_sources import sources
-    from crawler.cli_topics import topics
+    from crawler.cli.ops import doctor, schedule
+    from crawler.cli.sources import sources
+    from crawler.cli.topics import topics
 
     main.add_command(sources)
     main.add_command(topics)

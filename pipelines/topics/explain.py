@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipelines.models import Article, Match
-from pipelines.topic_quotes import Quoter
-from pipelines.topic_rules import Document, Hit, read_document
-from pipelines.topic_scoring import (
+from pipelines.topics.matching import Topic
+from pipelines.topics.quotes import Quoter
+from pipelines.topics.rules import Document, Hit, read_document
+from pipelines.topics.scoring import (
     EXCLUDE,
     GROUP,
     LEAD_WORDS,
@@ -31,7 +32,6 @@ from pipelines.topic_scoring import (
     judge,
     veto,
 )
-from pipelines.topics import Topic
 
 __all__ = ["Explanation", "TermScore", "ListScore", "explain", "explain_all"]
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from crawler.clicommon import State, fail_cleanly, pass_state
+from crawler.cli.common import State, fail_cleanly, pass_state
 
 
 @click.command()

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pipelines.errors import NewswatchError
 from pipelines.extract import extract_article
-from pipelines.metadata import detect_lang
+from pipelines.extract.metadata import detect_lang
 from pipelines.models import Article
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")

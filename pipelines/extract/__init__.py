@@ -30,7 +30,7 @@ from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
 from pipelines.dedup import unwrapped
-from pipelines.metadata import (
+from pipelines.extract.metadata import (
     choose_lang,
     choose_published,
     choose_title,

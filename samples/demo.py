@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from crawler.localserver import SITES_DIR, serve_sites
+from samples.localserver import SITES_DIR, serve_sites
 
 DEMO_SITES = ("bladi", "bladna", "trends")
 
@@ -70,13 +70,13 @@ follow_depth = 3
 
 
 def run_demo(output: Path) -> int:
-    from crawler.report import print_pass
+    from crawler.cli.report import print_pass
     from crawler.runner import run_pass
     from pipelines.alerts import send_pending
     from pipelines.config import load_config
-    from pipelines.lock import pass_lock
     from pipelines.mail import render_text
     from pipelines.store import open_db
+    from pipelines.store.lock import pass_lock
     from pipelines.transport import MaildirTransport
 
     output = output.resolve()

@@ -62,8 +62,8 @@ from typing import Any, Literal
 from pipelines.errors import ConfigError
 from pipelines.mail import address_domain
 from pipelines.models import Article, Match
-from pipelines.topic_rules import Term, TermIndex, parse_term, read_document
-from pipelines.topic_scoring import EXCLUDE, GROUP, FieldWeights, Veto, judge
+from pipelines.topics.rules import Term, TermIndex, parse_term, read_document
+from pipelines.topics.scoring import EXCLUDE, GROUP, FieldWeights, Veto, judge
 
 __all__ = ["FieldWeights", "Topic", "Veto", "default_topics", "load_topics", "match_topics"]
 
@@ -125,7 +125,7 @@ def _load_default() -> tuple[Topic, ...]:
 
 @lru_cache(maxsize=1)
 def _default_tables() -> list[dict[str, Any]]:
-    text = resources.files("pipelines").joinpath(DEFAULT_TOPIC_FILE).read_text("utf-8")
+    text = resources.files("pipelines.topics").joinpath(DEFAULT_TOPIC_FILE).read_text("utf-8")
     tables: list[dict[str, Any]] = tomllib.loads(text).get("topics", [])
     return tables
 
