@@ -1,283 +1,54 @@
-"""The SQLite dataset: schema, migrations and the few queries every stage shares.
+"""The store: the only place that speaks SQL.
 
-The file is a contract other tools read (sqlite-utils, Datasette, pandas, plain sqlite3), so
-the schema only changes through the registered migrations below. Each migration is a
-function that is safe to apply twice; applied names are kept in ``_migrations``.
-See docs/dataset.md for the tables and what every column means.
+Stages receive a :class:`Store` and call its named operations; none of them writes SQL or
+imports sqlite_utils (tests/test_layering.py checks). The operations are grouped by what they
+store, one module each: articles, urls, shingles, validators, outbox, runs, queries; the
+schema and its migrations are in ``schema``, the pass lock in ``lock``. SQLite
+(sqlite-utils) is the embedded backend.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
-from sqlite_utils.db import Table
 
-from pipelines.errors import NewswatchError
+from pipelines.clock import iso_utc, utcnow
+from pipelines.store.articles import ArticleOps
+from pipelines.store.base import StoreBase, StoreError, transaction
+from pipelines.store.outbox import OutboxOps
+from pipelines.store.queries import QueryOps
+from pipelines.store.runs import RunOps
+from pipelines.store.schema import MIGRATIONS, migrate, migration, table
+from pipelines.store.shingles import ShingleOps
+from pipelines.store.urls import UrlOps
+from pipelines.store.validators import ValidatorOps
 from pipelines.urls import same_site, url_key
 
-Migration = Callable[[sqlite_utils.Database], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
+__all__ = [
+    "MIGRATIONS",
+    "Store",
+    "StoreError",
+    "iso_utc",
+    "migrate",
+    "migration",
+    "open_db",
+    "open_store",
+    "table",
+    "transaction",
+    "utcnow",
+]
 
 
-class StoreError(NewswatchError):
-    """The database file cannot be opened, migrated or written."""
+class Store(ArticleOps, UrlOps, ShingleOps, ValidatorOps, OutboxOps, RunOps, QueryOps, StoreBase):
+    """The dataset, through named operations (see the modules of this package)."""
 
 
-def migration(fn: Migration) -> Migration:
-    MIGRATIONS.append((fn.__name__, fn))
-    return fn
-
-
-def utcnow() -> str:
-    """Timestamps are ISO 8601 in UTC with seconds: sortable as text, readable by people."""
-    return iso_utc(datetime.now(UTC))
-
-
-def iso_utc(moment: datetime) -> str:
-    """A moment in the form ``utcnow()`` writes (naive means UTC), so times compare as text."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.replace(microsecond=0).isoformat()
-
-
-def table(db: sqlite_utils.Database, name: str) -> Table:
-    t = db[name]
-    assert isinstance(t, Table)
-    return t
-
-
-@migration
-def m001_core_tables(db: sqlite_utils.Database) -> None:
-    table(db, "articles").create(
-        {
-            "id": int,
-            "url": str,
-            "url_key": str,
-            "final_url": str,
-            "source": str,
-            "lang": str,
-            "title": str,
-            "text": str,
-            "author": str,
-            "site": str,
-            "published": str,
-            "date_source": str,
-            "fetched_at": str,
-            "updated_at": str,
-            "content_hash": str,
-            "duplicate_of": int,
-            "overlap": float,
-            "relevant": int,
-            "topics": str,
-            "found_via": str,
-            "feed_title": str,
-        },
-        pk="id",
-        not_null={"url", "url_key", "source", "text", "fetched_at"},
-        defaults={"relevant": 0, "topics": "[]"},
-        foreign_keys=[("duplicate_of", "articles", "id")],
-        if_not_exists=True,
-    )
-    table(db, "articles").create_index(["url_key"], unique=True, if_not_exists=True)
-    table(db, "articles").create_index(["content_hash"], if_not_exists=True)
-    table(db, "articles").create_index(["source", "fetched_at"], if_not_exists=True)
-    table(db, "alerts").create(
-        {
-            "id": int,
-            "article_id": int,
-            "topic": str,
-            "created_at": str,
-            "status": str,
-            "attempts": int,
-            "sent_at": str,
-            "last_error": str,
-            "recipients": str,
-            "message_id": str,
-        },
-        pk="id",
-        not_null={"article_id", "topic", "created_at", "status"},
-        defaults={"status": "pending", "attempts": 0},
-        foreign_keys=[("article_id", "articles", "id")],
-        if_not_exists=True,
-    )
-    table(db, "alerts").create_index(["article_id", "topic"], unique=True, if_not_exists=True)
-    table(db, "alerts").create_index(["status"], if_not_exists=True)
-    table(db, "runs").create(
-        {
-            "id": int,
-            "started_at": str,
-            "finished_at": str,
-            "status": str,
-            "exit_code": int,
-            "fetched": int,
-            "new": int,
-            "duplicates": int,
-            "relevant": int,
-            "errors": int,
-            "alerts_sent": int,
-            "sources": str,
-        },
-        pk="id",
-        not_null={"started_at", "status"},
-        if_not_exists=True,
-    )
-
-
-@migration
-def m002_seen_urls_and_shingles(db: sqlite_utils.Database) -> None:
-    # Pages fetched that are not articles (section pages linked as articles, contact pages,
-    # 404s) are remembered too: otherwise every pass would fetch them again.
-    table(db, "seen_urls").create(
-        {
-            "url_key": str,
-            "url": str,
-            "source": str,
-            "status": str,
-            "http_status": int,
-            "first_seen": str,
-            "last_seen": str,
-            "article_id": int,
-            "fails": int,
-        },
-        pk="url_key",
-        defaults={"fails": 0},
-        if_not_exists=True,
-    )
-    # The near-duplicate index: sampled word-shingle hashes of every original document.
-    # WITHOUT ROWID keeps (hash, article_id) clustered, so a lookup is an index range scan.
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS shingles (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-        " PRIMARY KEY (hash, article_id)) WITHOUT ROWID"
-    )
-    db.execute("CREATE INDEX IF NOT EXISTS shingles_article ON shingles(article_id)")
-
-
-@migration
-def m003_full_text_search(db: sqlite_utils.Database) -> None:
-    if not table(db, "articles").detect_fts():
-        table(db, "articles").enable_fts(
-            ["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
-        )
-
-
-@migration
-def m004_validators_and_source_health(db: sqlite_utils.Database) -> None:
-    # ETag / Last-Modified of every feed, sitemap and section page, sent back as
-    # If-None-Match / If-Modified-Since so that an unchanged page costs a 304 and no parse.
-    # links (JSON): what a 304 would hide, an index's sitemaps or the feeds a page advertises.
-    table(db, "http_validators").create(
-        {
-            "url": str,
-            "source": str,
-            "etag": str,
-            "last_modified": str,
-            "links": str,
-            "checked_at": str,
-        },
-        pk="url",
-        if_not_exists=True,
-    )
-    # The page's own <link rel="canonical">, as it said it (NULL when it names none).
-    articles = table(db, "articles")
-    if "canonical_url" not in articles.columns_dict:
-        articles.add_column("canonical_url", str)
-    # Per-source health (see pipelines/health.py) and the operator-notice outbox it fills.
-    table(db, "source_health").create(
-        {
-            "source": str,
-            "state": str,
-            "bad_passes": int,
-            "since": str,
-            "last_run_id": int,
-            "last_error": str,
-            "updated_at": str,
-        },
-        pk="source",
-        not_null={"state"},
-        defaults={"state": "ok", "bad_passes": 0},
-        if_not_exists=True,
-    )
-    table(db, "notices").create(
-        {
-            "id": int,
-            "source": str,
-            "kind": str,
-            "run_id": int,
-            "detail": str,
-            "created_at": str,
-            "status": str,
-            "attempts": int,
-            "sent_at": str,
-            "last_error": str,
-            "recipients": str,
-            "message_id": str,
-        },
-        pk="id",
-        not_null={"source", "kind", "created_at", "status"},
-        defaults={"status": "pending", "attempts": 0},
-        if_not_exists=True,
-    )
-    table(db, "notices").create_index(["status"], if_not_exists=True)
-
-
-@migration
-def m005_alert_backoff(db: sqlite_utils.Database) -> None:
-    # A delivery error puts an alert back with a time before which no pass retries it;
-    # NULL means "as soon as possible" (every row queued before this migration).
-    alerts = table(db, "alerts")
-    if "next_attempt_at" not in alerts.columns_dict:
-        alerts.add_column("next_attempt_at", str)
-    alerts.create_index(["status", "next_attempt_at"], if_not_exists=True)
-
-
-@migration
-def m006_validators_per_source(db: sqlite_utils.Database) -> None:
-    # Keyed by URL alone, two sources sharing a discovery page (one site's feed configured
-    # twice, a shared sitemap) overwrote each other's validators and remembered links.
-    # Rebuilt by hand: sqlite-utils' transform() commits on its own, inside our transaction.
-    if table(db, "http_validators").pks == ["source", "url"]:
-        return
-    db.execute(
-        "CREATE TABLE http_validators_new (source TEXT NOT NULL, url TEXT NOT NULL, etag TEXT,"
-        " last_modified TEXT, links TEXT, checked_at TEXT, PRIMARY KEY (source, url))"
-    )
-    db.execute(
-        "INSERT INTO http_validators_new (source, url, etag, last_modified, links, checked_at)"
-        " SELECT coalesce(source, ''), url, etag, last_modified, links, checked_at"
-        " FROM http_validators"
-    )
-    db.execute("DROP TABLE http_validators")
-    db.execute("ALTER TABLE http_validators_new RENAME TO http_validators")
-
-
-@migration
-def m007_notice_backoff(db: sqlite_utils.Database) -> None:
-    # Operator notices wait out a backoff after a refusal, as alerts do (m005).
-    notices = table(db, "notices")
-    if "next_attempt_at" not in notices.columns_dict:
-        notices.add_column("next_attempt_at", str)
-
-
-@migration
-def m008_rehash_for_split_words(db: sqlite_utils.Database) -> None:
-    # Word normalisation now joins words split at line ends and drops invisible characters
-    # (soft hyphens, zero-width joiners): rows stored before keep the old hashes and
-    # shingles, so an exact copy of one of them would not be found. Recompute both.
-    from pipelines.dedup import content_hash, index_document
-
-    indexed = {r[0] for r in db.execute("SELECT DISTINCT article_id FROM shingles")}
-    rows = db.execute("SELECT id, text FROM articles").fetchall()
-    db.conn.executemany(
-        "UPDATE articles SET content_hash = ? WHERE id = ?",
-        [(content_hash(text), article_id) for article_id, text in rows],
-    )
-    for article_id, text in rows:
-        if article_id in indexed:
-            index_document(db, article_id, text)
+def open_store(path: Path) -> Store:
+    """Open (creating and migrating if needed) the dataset at ``path``; errors name the file."""
+    return Store(open_db(path), path)
 
 
 def open_db(path: Path) -> sqlite_utils.Database:
@@ -293,37 +64,6 @@ def open_db(path: Path) -> sqlite_utils.Database:
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"{path}: cannot open the database: {exc}") from None
     return db
-
-
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply the migrations not yet applied; returns their names."""
-    table(db, "_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-    done = {r["name"] for r in table(db, "_migrations").rows}
-    applied = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        with transaction(db):
-            fn(db)
-            table(db, "_migrations").insert({"name": name, "applied_at": utcnow()})
-        applied.append(name)
-    return applied
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One explicit transaction: all of an article's rows land together or not at all."""
-    conn = db.conn
-    if conn.in_transaction:  # nested: the outer transaction decides
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 # A page that answered 404/410 may be a feed item published before its page went live:
