@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test test-fast lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/newswatch demo
 
+# Every test, the crawls included (several minutes).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Everything but the tests marked `crawl` (real crawls, newswatch child processes): under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not crawl"
+
 lint: $(STAMP)
-	$(BIN)/ruff check crawler pipelines tests bench
-	$(BIN)/ruff format --check crawler pipelines tests bench
+	$(BIN)/ruff check crawler pipelines tests samples bench
+	$(BIN)/ruff format --check crawler pipelines tests samples bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

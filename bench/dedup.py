@@ -27,7 +27,7 @@ import sqlite_utils
 
 from pipelines.dedup import SAMPLE_MOD, find_duplicate, index_document, shingle_hashes
 from pipelines.seeds import seed_files
-from pipelines.store import open_db, transaction
+from pipelines.store import Store, open_store, transaction
 
 SIZES = (1_000, 10_000, 100_000)
 HASHES_PER_ARTICLE = 80  # a 320-word article, sampled one shingle in four
@@ -69,31 +69,31 @@ def fill(db: sqlite_utils.Database, rng: random.Random, start: int, stop: int) -
         db.conn.executemany("INSERT INTO shingles (hash, article_id) VALUES (?, ?)", postings)
 
 
-def queries(db: sqlite_utils.Database) -> list[str]:
+def queries(store: Store) -> list[str]:
     """Real texts stored under ids above the synthetic ones, and texts to look up."""
     texts = []
     for i, f in enumerate(seed_files()):
         paragraphs = [p.strip() for p in f.read_text(encoding="utf-8").split("\n") if p.strip()]
         body = [p for p in paragraphs if len(p.split()) >= 20][:6]
         article_id = 10_000_000 + i
-        db.execute(
+        store.db.execute(
             "INSERT INTO articles (id, url, url_key, source, text, fetched_at)"
             " VALUES (?, ?, ?, 'bench', ?, '2026-01-01T00:00:00+00:00')",
             [article_id, f"seed-{i}", f"seed-{i}", "\n".join(body)],
         )
-        index_document(db, article_id, "\n".join(body))
+        index_document(store, article_id, "\n".join(body))
         boiler = BOILERPLATE[i % len(BOILERPLATE)]
         texts.append("\n".join([*body[1:], boiler]))  # a copy without its first paragraph
         texts.append("\n".join([body[0], boiler, BOILERPLATE[(i + 1) % len(BOILERPLATE)]]))
     return texts
 
 
-def time_lookups(db: sqlite_utils.Database, texts: list[str], lookups: int) -> float:
+def time_lookups(store: Store, texts: list[str], lookups: int) -> float:
     """Median seconds of one lookup, over `lookups` lookups cycling through `texts`."""
     times = []
     for i in range(lookups):
         start = time.perf_counter()
-        find_duplicate(db, texts[i % len(texts)])
+        find_duplicate(store, texts[i % len(texts)])
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -105,11 +105,12 @@ def main() -> None:
     rng = random.Random(20261121)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_db(Path(tmp) / "bench.db")
+        store = open_store(Path(tmp) / "bench.db")
+        db = store.db
         # The benchmark's own throwaway file: no crash safety needed while filling it.
         db.execute("PRAGMA synchronous=OFF")
         db.execute("PRAGMA cache_size=-100000")  # 100 MB: the index of 100,000 articles
-        texts = queries(db)
+        texts = queries(store)
         stored = 0
         for size in SIZES:
             started = time.perf_counter()
@@ -117,8 +118,8 @@ def main() -> None:
             stored = size
             db.execute("ANALYZE")
             built = time.perf_counter() - started
-            time_lookups(db, texts, len(texts))  # warm the page cache
-            results[size] = time_lookups(db, texts, args.lookups)
+            time_lookups(store, texts, len(texts))  # warm the page cache
+            results[size] = time_lookups(store, texts, args.lookups)
             print(
                 f"{size:>7,} articles: {1000 * results[size]:.3f} ms per lookup"
                 f" (filled in {built:.1f} s)"

@@ -25,13 +25,14 @@ import trafilatura
 
 from pipelines.extract import extract_article
 
-PAGES = Path(__file__).resolve().parent.parent / "tests" / "data" / "real-pages"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "pages"
+PAGES = DATA / "real"  # <id>.html.gz beside <id>.json
 
 
 def load_pages() -> list[tuple[str, bytes]]:
-    truth = json.loads((PAGES / "ground-truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((DATA / "real-ground-truth.json").read_text(encoding="utf-8"))
     return [
-        (meta["url"], gzip.decompress((PAGES / "html" / f"{key}.html.gz").read_bytes()))
+        (meta["url"], gzip.decompress((PAGES / f"{key}.html.gz").read_bytes()))
         for key, meta in sorted(truth.items())
     ]
 

@@ -25,32 +25,11 @@ import time
 from pathlib import Path
 
 from samples.localserver import RequestRecord, serve_sites
-from samples.sitegen import SiteShape, write_site
+from samples.manifest import write_config
+from samples.sitegen import SiteShape, generated_manifest, write_site
 
-CONFIG = """\
-[store]
-path = "newswatch.db"
-
-[alerts]
-to = ["analyst@example.org"]
-maildir = "maildir"
-max_age_days = 0
-
-[crawl]
 # localhost answers in microseconds: no politeness delay, more parallel requests.
-download_delay = 0
-autothrottle_start_delay = 0
-concurrent_per_domain = 8
-max_pages_per_source = 100000
-
-[[sources]]
-name = "gen"
-lang = "en"
-feeds = ["{base}/feed.xml"]
-start_urls = ["{base}/news/"]
-article_pattern = '/news/\\d{{4}}/\\d\\d/story-'
-follow_depth = 10
-"""
+CRAWL: dict[str, int] = {"concurrent_per_domain": 8, "max_pages_per_source": 100000}
 
 
 def run_pass(config: Path) -> float:
@@ -96,8 +75,8 @@ def main() -> None:
         shape = SiteShape(section_pages=args.articles // 20 + 1)
         write_site(root / "sites" / "gen", args.articles, shape)
         with serve_sites(root / "sites", ["gen"]) as servers:
-            config = root / "newswatch.toml"
-            config.write_text(CONFIG.format(base=servers["gen"]), encoding="utf-8")
+            manifest = generated_manifest(root / "sites", "gen", follow_depth=10)
+            config = write_config(root / "newswatch.toml", manifest, servers, crawl=CRAWL)
             print(
                 f"site: {args.articles} articles, feed of {shape.feed_items}, news sitemaps of"
                 f" {shape.sitemap_chunk}, {shape.section_pages} section pages of"

@@ -18,22 +18,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import sqlite_utils
 import trafilatura
 
 from pipelines.config import parse_config
 from pipelines.models import Page
 from pipelines.process import ProcessOptions, process_page
 from pipelines.seeds import import_seeds
-from pipelines.store import open_db
+from pipelines.store import Store, open_store
 
-PAGES = Path(__file__).resolve().parent.parent / "tests" / "data" / "real-pages"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "pages"
+PAGES = DATA / "real"  # <id>.html.gz beside <id>.json
 
 
 def load_pages() -> list[tuple[str, bytes]]:
-    truth = json.loads((PAGES / "ground-truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((DATA / "real-ground-truth.json").read_text(encoding="utf-8"))
     return [
-        (meta["url"], gzip.decompress((PAGES / "html" / f"{key}.html.gz").read_bytes()))
+        (meta["url"], gzip.decompress((PAGES / f"{key}.html.gz").read_bytes()))
         for key, meta in sorted(truth.items())
     ]
 
@@ -53,8 +53,8 @@ def main() -> None:
     bare_total = pipeline_total = 0.0
     for round_no in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            db = open_db(Path(tmp) / "bench.db")
-            import_seeds(db, topics)
+            store = open_store(Path(tmp) / "bench.db")
+            import_seeds(store, topics)
             options = ProcessOptions(topics=topics)
 
             def bare() -> None:
@@ -67,16 +67,17 @@ def main() -> None:
                         with_metadata=True,
                     )
 
-            def pipeline(db: sqlite_utils.Database = db, options: ProcessOptions = options) -> None:
+            def pipeline(store: Store = store, options: ProcessOptions = options) -> None:
                 for url, html in pages:
-                    process_page(db, Page(url=url, final_url=url, body=html, source="b"), options)
+                    page = Page(url=url, final_url=url, body=html, source="b")
+                    process_page(store, page, options)
 
             # Alternate the order so that neither side always runs on a warm cache.
             first, second = (bare, pipeline) if round_no % 2 == 0 else (pipeline, bare)
             t1, t2 = timed(first), timed(second)
             bare_total += t1 if first is bare else t2
             pipeline_total += t2 if first is bare else t1
-            db.close()
+            store.close()
     n = len(pages) * args.rounds
     print(f"pages: {len(pages)} real pages x {args.rounds} rounds")
     print(f"bare trafilatura.extract: {1000 * bare_total / n:.1f} ms/page")

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import http.client
 import os
-import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.channels.smtp import SMTP_URL_ENV, SmtpTransport, parse_smtp_url
 from pipelines.config import Config, SourceConfig, load_config
+from pipelines.defaults import DOCTOR_TIMEOUT
 from pipelines.errors import NewswatchError
-from pipelines.store import MIGRATIONS
-from pipelines.transport import SMTP_URL_ENV, SmtpTransport, parse_smtp_url
+from pipelines.store import MIGRATIONS, StoreError, probe_database
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,8 @@ def check_database(config: Config) -> Check:
             return Check("database", False, f"{path}: does not exist and {folder} is not writable")
         return Check("database", True, f"{path}: not created yet; `newswatch init` creates it")
     try:
-        uri = path.resolve().as_uri() + "?mode=rw"  # never creates the file
-        conn = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
-        try:
-            applied = _applied_migrations(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
+        applied = probe_database(path)
+    except StoreError as exc:
         return Check("database", False, f"{path}: not a writable SQLite database: {exc}")
     pending = [name for name, _ in MIGRATIONS if name not in applied]
     if pending:
@@ -70,13 +63,6 @@ def check_database(config: Config) -> Check:
         later = "applied by the next pass or `newswatch init`"
         return Check("database", True, f"{path}: writable; {listed}, {later}")
     return Check("database", True, f"{path}: {len(MIGRATIONS)} migrations applied, writable")
-
-
-def _applied_migrations(conn: sqlite3.Connection) -> set[str]:
-    known = conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_migrations'").fetchone()
-    if known is None:
-        return set()
-    return {str(r[0]) for r in conn.execute("SELECT name FROM _migrations")}
 
 
 def check_delivery(config: Config, environ: Mapping[str, str]) -> Check:
@@ -133,7 +119,7 @@ def run_checks(
     path: Path,
     environ: Mapping[str, str],
     *,
-    timeout: float = 10.0,
+    timeout: float = DOCTOR_TIMEOUT,
     echo: Callable[[str], None] = print,
 ) -> bool:
     """Print one line per check as it completes; True when every check passed."""

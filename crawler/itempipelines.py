@@ -1,30 +1,30 @@
 """The thin adapter between Scrapy and the processing core.
 
-It reads settings, hands each fetched page to :func:`pipelines.process.process_page` and
-turns the outcome into counters. Nothing is judged here.
+It opens the store, hands each fetched page to :func:`pipelines.process.process_page` and
+turns the outcome into counters. Nothing is judged or written here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import PageItem
 from crawler.sources import config_from_settings
+from crawler.stats import Stat, outcome_key
+from pipelines.clock import utcnow
+from pipelines.hooks import hooks_for
 from pipelines.models import Page, PageHints
 from pipelines.process import ProcessOptions, process_page
 from pipelines.seeds import import_seeds
-from pipelines.store import canonical_target, open_db, record_canonical, utcnow
+from pipelines.store import Store, open_store
 
 
 class StorePipeline:
-    def __init__(
-        self, db: sqlite_utils.Database, options: ProcessOptions, stats: StatsCollector
-    ) -> None:
-        self.db = db
+    def __init__(self, store: Store, options: ProcessOptions, stats: StatsCollector) -> None:
+        self.store = store
         self.options = options
         self.stats = stats
 
@@ -35,26 +35,25 @@ class StorePipeline:
             topics=config.topics,
             max_age_days=config.alerts.max_age_days,
             baseline=crawler.settings.getbool("NEWSWATCH_BASELINE"),
+            hooks={s.name: hooks_for(s) for s in config.sources if s.hooks},
+            dedup=config.dedup,
         )
         assert crawler.stats is not None
-        db = open_db(config.store_path)
+        store = open_store(config.store_path)
         # Dedup needs the seed corpus in place, also for a bare `scrapy crawl` (idempotent).
-        import_seeds(db, config.topics)
-        return cls(db, options, crawler.stats)
+        import_seeds(store, config.topics)
+        return cls(store, options, crawler.stats)
 
     def close_spider(self) -> None:
-        self.db.close()
+        self.store.close()
 
     def process_item(self, item: Any) -> Any:
         assert isinstance(item, PageItem)
         hints = item.hints
-        canonical = hints.get("canonical_url")
-        # A page whose rel=canonical names a stored article of its site is that article
-        # when it carries that article's text: no second row, no alert, both URLs remembered.
         page = Page(
             url=item.url,
             final_url=item.final_url,
-            canonical_of=canonical_target(self.db, item.final_url, canonical),
+            canonical_url=hints.get("canonical_url"),
             body=item.body,
             source=item.source,
             found_via=item.found_via,
@@ -68,13 +67,11 @@ class StorePipeline:
                 found_via=item.found_via,
             ),
         )
-        outcome = process_page(self.db, page, self.options)
-        if canonical and outcome.article_id and outcome.kind in ("new", "duplicate"):
-            record_canonical(self.db, outcome.article_id, canonical)
-        self.stats.inc_value(f"newswatch/articles/{outcome.kind}")
+        outcome = process_page(self.store, page, self.options)
+        self.stats.inc_value(outcome_key(outcome.kind))
         if outcome.relevant and outcome.kind in ("new", "duplicate"):
-            self.stats.inc_value("newswatch/articles/relevant")
+            self.stats.inc_value(Stat.RELEVANT)
         if outcome.alerts:
-            self.stats.inc_value("newswatch/alerts/queued", outcome.alerts)
+            self.stats.inc_value(Stat.ALERTS_QUEUED, outcome.alerts)
         # The item is the page's bytes: returning it would keep them in memory for nothing.
         return {"url": item.url, "outcome": outcome.kind, "article_id": outcome.article_id}

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy.http import Request, TextResponse
+
+from crawler.discovery import canonical_link
+
 
 @dataclass
 class PageItem:
@@ -16,3 +20,34 @@ class PageItem:
     encoding: str | None = None
     status: int = 200
     hints: dict[str, Any] = field(default_factory=dict)  # feed_title, feed_published, lang
+
+
+def article_item(response: TextResponse, source: str, lang: str | None) -> PageItem:
+    """A fetched article page with what discovery knew of it (its request's ``nw_*`` meta)."""
+    hints = response.meta["nw_hints"]
+    return PageItem(
+        url=response.meta["nw_url"],
+        final_url=response.url,
+        body=response.body,
+        source=source,
+        found_via=response.meta["nw_via"],
+        encoding=response.encoding,
+        status=response.status,
+        hints={
+            **hints,
+            "lang": hints.get("lang") or lang,
+            "canonical_url": canonical_link(response),
+        },
+    )
+
+
+def gone_item(request: Request, source: str, status: int) -> PageItem:
+    """A page that answered 404/410: remembered, so the next pass does not ask again."""
+    return PageItem(
+        url=request.meta["nw_url"],
+        final_url=request.url,
+        body=b"",
+        source=source,
+        found_via=request.meta["nw_via"],
+        status=status,
+    )

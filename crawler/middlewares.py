@@ -18,7 +18,9 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
-DEFAULT_MAX_WAIT = 120.0
+from crawler.stats import Stat
+from pipelines.defaults import RETRY_AFTER_MAX
+
 _HONOURED = (429, 503)
 
 
@@ -39,7 +41,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 class RetryAfterMiddleware(RetryMiddleware):
-    def __init__(self, settings: BaseSettings, max_wait: float = DEFAULT_MAX_WAIT) -> None:
+    def __init__(self, settings: BaseSettings, max_wait: float = RETRY_AFTER_MAX) -> None:
         super().__init__(settings)
         self.max_wait = max_wait
 
@@ -47,7 +49,7 @@ class RetryAfterMiddleware(RetryMiddleware):
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         o = cls(
             crawler.settings,
-            crawler.settings.getfloat("NEWSWATCH_RETRY_AFTER_MAX", DEFAULT_MAX_WAIT),
+            crawler.settings.getfloat("NEWSWATCH_RETRY_AFTER_MAX", RETRY_AFTER_MAX),
         )
         o.crawler = crawler
         return o
@@ -65,7 +67,7 @@ class RetryAfterMiddleware(RetryMiddleware):
             ):
                 wait = min(wait, self.max_wait)
                 assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("newswatch/retry_after/waited")
+                self.crawler.stats.inc_value(Stat.RETRY_AFTER_WAITED)
                 if wait > 0:
                     # Imported here: importing the reactor at module level would install
                     # Twisted's default one before Scrapy installs the one it is set to use.

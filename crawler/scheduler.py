@@ -24,10 +24,9 @@ import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from pipelines.config import Config
+from pipelines.defaults import STOP_GRACE_SECONDS
+from pipelines.errors import ExitCode
 from pipelines.schedule import cron_trigger
-
-# After SIGTERM a pass gets this long to record its run before it is killed.
-STOP_GRACE_SECONDS = 20.0
 
 
 class PassRunner:
@@ -154,4 +153,4 @@ def run_schedule(
             signal.signal(sig, handler)
     runner.wait_idle(STOP_GRACE_SECONDS + 5)
     click.echo(f"newswatch: schedule: stopped after {runner.passes} pass(es)")
-    return 0
+    return ExitCode.OK

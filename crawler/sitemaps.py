@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
+from scrapy.utils.gz import gunzip
 
 NS_NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 
@@ -32,6 +33,16 @@ class SitemapEntry:
 class Sitemap:
     kind: str  # "urlset" | "sitemapindex"
     entries: list[SitemapEntry]
+
+
+def sitemap_xml(body: bytes, url: str, max_size: int) -> bytes:
+    """The XML of a sitemap, gunzipped when it is served as a .gz file."""
+    if body[:2] != b"\x1f\x8b":
+        return body
+    try:
+        return gunzip(body, max_size=max_size)
+    except Exception as exc:  # corrupt gzip, or larger than max_size unpacked
+        raise SitemapError(f"{url}: not a sitemap: bad gzip data ({exc})") from None
 
 
 def parse_sitemap(body: bytes, url: str) -> Sitemap:

@@ -2,6 +2,33 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a ``newswatch`` command's exit status means (README, ``newswatch --help``)."""
+
+    OK = 0  # the command did its work
+    FAILED = 1  # a source failed as a whole (run); a check failed (doctor, sources check)
+    CONFIG = 2  # a configuration or usage error: the message names the file and the key
+    DELIVERY = 3  # alerts could not be delivered: they stay queued, the next pass retries
+    STORE = 4  # the database could not be opened or written
+    PASS_RUNNING = 5  # another pass holds the lock of the same database
+
+    @property
+    def meaning(self) -> str:
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    ExitCode.OK: "the command did its work",
+    ExitCode.FAILED: "a source failed as a whole (run); a check failed (doctor, sources check)",
+    ExitCode.CONFIG: "a configuration or usage error",
+    ExitCode.DELIVERY: "alerts could not be delivered (they stay queued)",
+    ExitCode.STORE: "the database could not be opened or written",
+    ExitCode.PASS_RUNNING: "another pass is running on the same database",
+}
+
 
 class NewswatchError(Exception):
     """Base class: every error newswatch raises on purpose carries a readable message."""

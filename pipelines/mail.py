@@ -1,33 +1,27 @@
-"""Alert emails: what an analyst reads about new articles that matched a topic.
+"""Alert messages: what an analyst reads about new articles that matched a topic.
 
-Building a message is kept apart from sending it (``transport.py``), so that ``--dry-run``
-prints exactly the message that would have been sent. The standard library's ``email``
-package writes the MIME; this module only decides what the message says.
+This module decides what a message says (subject, plain text, HTML, a stable Message-ID)
+and returns a neutral :class:`~pipelines.channels.Message`; a channel decides how it
+travels (``pipelines/channels/email.py`` writes the MIME). Building is kept apart from
+sending, so that ``--dry-run`` prints exactly the message that would have been sent.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
-import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.header import Header
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, getaddresses
 from urllib.parse import urlsplit
+
+from pipelines.addresses import sender_domain
+from pipelines.channels import Message
 
 # A subject line is read in a list of mails: past this length nobody sees the rest anyway.
 SUBJECT_TITLE_MAX = 150
-# Shown by render_text(): what an operator checks before letting a real send go out.
-_SHOWN_HEADERS = ("From", "To", "Date", "Subject", "Message-ID")
 _UNKNOWN = "unknown"
-# UTF-8 bytes per encoded word of a display name: 45 bytes make 60 base64 characters, and
-# with "=?utf-8?b?" and "?=" the 72 that fit a folded header line (RFC 2047 allows 75).
-_NAME_CHUNK_BYTES = 45
 
 
 @dataclass(frozen=True)
@@ -49,46 +43,35 @@ class AlertItem:
     copies: list[str]  # URLs of the same article found at other sites
 
 
-def build_message(
+def compose_alert(
     items: Sequence[AlertItem],
     *,
     sender: str,
-    to: Sequence[str],
+    recipients: Mapping[str, tuple[str, ...]],
     subject_prefix: str = "[newswatch]",
     now: datetime | None = None,
     subject_template: str | None = None,
     page: tuple[int, int] | None = None,
-) -> EmailMessage:
-    """One email about one item, or a digest about several (``page`` of a long digest).
+) -> Message:
+    """One message about one item, or a digest about several (``page`` of a long digest).
 
-    Values come from crawled pages, so nothing from an item reaches a header without
+    Values come from crawled pages, so nothing from an item reaches the subject without
     being folded into one line, and nothing reaches the HTML part unescaped.
-    A naive ``now`` is taken as UTC.
     """
     if not items:
-        raise ValueError("an alert email needs at least one item")
-    if not to:
-        raise ValueError("an alert email needs at least one recipient")
+        raise ValueError("an alert message needs at least one item")
     msg_id = message_id(items, sender)  # checks the sender first, with the clearer message
-    msg = EmailMessage()
-    _set_subject(msg, subject(items, subject_prefix, template=subject_template, page=page))
-    set_addresses(msg, "From", [sender])
-    set_addresses(msg, "To", to)
-    msg["Date"] = format_datetime(_as_utc(now or datetime.now(UTC)))
-    msg["Message-ID"] = msg_id
-    # RFC 3834: tells vacation responders and ticket systems not to answer an alert.
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_plain(items, page))
-    msg.add_alternative(render_html(items, page), subtype="html")
-    return msg
-
-
-def render_text(message: EmailMessage) -> str:
-    """The main headers and the plain-text part, for ``--dry-run`` to print."""
-    lines = [f"{name}: {message[name]}" for name in _SHOWN_HEADERS if message[name] is not None]
-    body = message.get_body(preferencelist=("plain",))
-    text = str(body.get_content()) if body is not None else ""
-    return "\n".join(lines) + "\n\n" + text
+    return Message(
+        kind="alert",
+        items=tuple(i.alert_id for i in items),
+        subject=subject(items, subject_prefix, template=subject_template, page=page),
+        text=render_plain(items, page),
+        html=render_html(items, page),
+        sender=sender,
+        recipients=recipients,
+        message_id=msg_id,
+        date=now or datetime.now(UTC),
+    )
 
 
 def subject(
@@ -101,7 +84,7 @@ def subject(
     """``New: <title>`` for one item, ``<n> new: <topic titles>`` for a digest.
 
     A ``template`` ([alerts] subject) replaces both; its placeholders are checked when
-    the configuration is loaded (``SUBJECT_FIELDS`` in ``pipelines/config.py``).
+    the configuration is loaded (``SUBJECT_FIELDS`` in ``pipelines/config/alerts.py``).
     """
     if template is not None:
         return one_line(template.format(**_subject_fields(items, prefix, page)))
@@ -253,103 +236,5 @@ def _esc(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _set_subject(msg: EmailMessage, text: str) -> None:
-    """Set Subject so that the reader sees exactly ``text``.
-
-    Python 3.11's header folder mangles long subjects: it drops the space where it splits
-    a non-ASCII one into encoded words ("وإسرائيل يوقعان" arrives as "وإسرائيليوقعان"),
-    and may push an ASCII one to a continuation line that parsers read with a leading
-    space. The older ``email.header.Header`` encoder folds both correctly, and
-    ``set_raw`` stores its output untouched. A title that itself looks like an encoded
-    word ("=?utf-8?q?...?=") is encoded too, or clients would decode it.
-    """
-    charset = "us-ascii" if text.isascii() and "=?" not in text else "utf-8"
-    msg.set_raw("Subject", Header(text, charset, header_name="Subject").encode(linesep="\n"))
-
-
-def set_addresses(msg: EmailMessage, name: str, addresses: Sequence[str]) -> None:
-    """Set From or To so that display names arrive exactly as configured.
-
-    Python 3.11's folder drops the space where it splits a long non-ASCII display name
-    between two encoded words ("Israël الإسرائيلية" arrives as "Israëlالإسرائيلية").
-    Here every non-ASCII name is encoded whole in base64 words cut after a space, the
-    space kept inside the word (RFC 2047 ignores the whitespace *between* encoded words),
-    and the address goes on its own line so that no line needs refolding.
-    """
-    for value in addresses:
-        if any(unicodedata.category(ch) == "Cc" for ch in value):
-            raise ValueError(f"{name}: a linefeed or control character in {value!r}")
-    parts = []
-    for display, address in getaddresses(list(addresses)):
-        if not address or "@" not in address:
-            raise ValueError(f"{name}: not an email address: {addresses!r}")
-        if display.isascii():
-            parts.append(formataddr((display, address)))
-        else:
-            words = "\n ".join(
-                f"=?utf-8?b?{base64.b64encode(c.encode('utf-8')).decode('ascii')}?="
-                for c in _name_chunks(display)
-            )
-            parts.append(f"{words}\n <{address}>")
-    msg.set_raw(name, ",\n ".join(parts))
-
-
-def _name_chunks(name: str) -> list[str]:
-    """Cut a display name into pieces of at most _NAME_CHUNK_BYTES UTF-8 bytes (a space
-    included), after a space where possible; a word too long for one piece is cut
-    between characters."""
-    chunks: list[str] = []
-    current = ""
-    for word in name.split(" "):
-        joined = f"{current} {word}" if current else word
-        if len(joined.encode("utf-8")) < _NAME_CHUNK_BYTES:  # room left for a space
-            current = joined
-            continue
-        if current:
-            chunks.append(current + " ")
-        while len(word.encode("utf-8")) > _NAME_CHUNK_BYTES:
-            cut = len(word)
-            while len(word[:cut].encode("utf-8")) > _NAME_CHUNK_BYTES:
-                cut -= 1
-            chunks.append(word[:cut])
-            word = word[cut:]
-        current = word
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def sender_domain(sender: str) -> str:
-    """The sender's domain, which RFC 5322 suggests as the right-hand side of a Message-ID."""
-    domain = address_domain(sender)
-    if domain is None:
-        raise ValueError(f"sender is not an email address with a domain: {sender!r}")
-    return domain
-
-
-def address_domain(value: str) -> str | None:
-    """The domain (ASCII, lower case) of one address, bare or as ``Name <address>``; None
-    for anything else: no local part or domain, two addresses, a linefeed."""
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        return None
-    found = getaddresses([value])
-    if len(found) != 1:
-        return None
-    local, at, domain = found[0][1].rpartition("@")
-    if not local or not at or any(ch.isspace() for ch in local):
-        return None
-    try:
-        domain = domain.strip().lower().encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", domain):
-        return None
-    return domain

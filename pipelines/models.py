@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pipelines import defaults
+
 
 @dataclass(frozen=True)
 class PageHints:
@@ -63,6 +65,15 @@ class Page:
     encoding: str | None = None  # the charset the HTTP response declared
     status: int = 200
     hints: PageHints = field(default_factory=PageHints)
-    # The stored article's URL that the page's rel=canonical names (same site): the page
-    # is that article when its text is that article's text.
-    canonical_of: str | None = None
+    # The page's own <link rel="canonical">, as it said it. When it names a stored article
+    # of the same site and the page carries that article's text, the page is that article.
+    canonical_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DedupRules:
+    """When an article counts as a copy (``[dedup]``; see pipelines/dedup.py)."""
+
+    threshold: float = defaults.DEDUP_THRESHOLD  # share of its own text found in one document
+    min_shingles: int = defaults.DEDUP_MIN_SHINGLES  # fewer: only an exact copy is a copy
+    max_document_frequency: int = defaults.DEDUP_MAX_DOCUMENT_FREQUENCY  # more: not evidence

@@ -1,47 +1,111 @@
-"""The outbox state machine shared by alert emails (``alerts``) and operator notices
-(``notices``).
+"""The outbox: one sending loop for alerts and operator notices, over every channel.
 
-A row goes ``pending`` -> ``sending`` -> ``sent``. ``sending`` is committed only once the
-SMTP session is up (connect, TLS, login), right before MAIL/RCPT/DATA: a server that cannot
-be reached costs no attempt and the row stays ``pending``. A message the server refuses
-goes back to ``pending`` with a backoff (``next_attempt_at``), or to ``failed`` after
-``MAX_ATTEMPTS``. A row a crashed pass left ``sending`` may or may not have been delivered:
-it becomes ``failed`` and is never resent on its own.
+For each enabled channel, the items due on it (alerts, then notices) become neutral
+messages (:mod:`pipelines.alerts`, :mod:`pipelines.notices`) and each message is delivered
+with its own state per (item, channel) in ``deliveries``:
+
+``pending`` -> ``sending`` -> ``sent``. ``sending`` is committed only once the channel is
+ready (for SMTP: connected, TLS, logged in), right before the step that cannot be taken
+back: a destination that cannot be reached costs no attempt, the item stays ``pending``
+and the rest of that channel's outbox waits for the next pass. A message the destination
+refuses goes back to ``pending`` with a backoff (5 min, 10, 20, ... at most 6 h) until
+``MAX_ATTEMPTS``, then ``failed``; ``ignore_backoff`` (``alerts send --now``) ignores the
+wait. A message some recipients got while others refused it is recorded as sent (a retry
+would reach the first ones twice), the refusal kept in ``last_error``.
+
+Exactly once: SMTP leaves a window no client can close, the server may have accepted the
+message when we die before committing ``sent``. Here that window is the exchange of one
+message plus one SQLite commit. A crash inside it leaves ``sending``: the message may or may
+not have left, so the next send marks it ``failed`` with a note and never sends it again by
+itself; ``newswatch alerts resend ID`` is there for a person who checks. Rows another sender
+holds are left to it.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from typing import Literal, Protocol
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
-import sqlite_utils
-
+from pipelines.alerts import NO_RECIPIENTS, alert_messages
+from pipelines.channels import Channel, Message, Refused
+from pipelines.channels import open_channels as _open_channels
+from pipelines.clock import iso_utc
 from pipelines.errors import DeliveryError
-from pipelines.store import iso_utc, transaction, utcnow
-from pipelines.transport import RecipientsRefused, Transport
+from pipelines.notices import NO_OPERATOR, notice_messages
+
+if TYPE_CHECKING:
+    from pipelines.config import Config
+    from pipelines.store import Store
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BACKOFF_FIRST = timedelta(minutes=5)
 BACKOFF_MAX = timedelta(hours=6)
-INTERRUPTED = "interrupted while sending: it may or may not have been delivered"
+INTERRUPTED = (
+    "interrupted while sending: it may or may not have been delivered, so it is"
+    " not resent automatically; use `newswatch alerts resend ID`"
+)
+NOTICE_INTERRUPTED = "interrupted while sending: it may or may not have been delivered"
+KINDS = ("alert", "notice")
+_NOTES = {"alert": INTERRUPTED, "notice": NOTICE_INTERRUPTED}
+_NO_RECIPIENTS = {"alert": NO_RECIPIENTS, "notice": NO_OPERATOR}
 
 Delivery = Literal["done", "taken", "unreachable"]
 
 
-class Tally(Protocol):
-    """The counters a send step keeps (SendReport, NoticeReport)."""
+@dataclass
+class Counts:
+    sent: int = 0
+    failed: int = 0  # gave up on now (MAX_ATTEMPTS reached, or in doubt)
+    pending: int = 0  # no recipients
+    retrying: int = 0  # refused this time, tried again after their backoff
+    held: int = 0  # not tried: the destination could not be reached
+    waiting: int = 0  # not tried: their backoff has not run out
+    interrupted: int = 0  # left 'sending' by a send that died: now 'failed', not resent
 
-    sent: int
-    failed: int
-    retrying: int
-    held: int
-    errors: list[str]
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message as it goes (or, in a dry run, would go) out on one channel."""
+
+    channel: str
+    message: Message
+
+
+@dataclass
+class SendReport(Counts):
+    """Totals over alerts and notices and every channel, and each apart."""
+
+    kinds: dict[str, Counts] = field(default_factory=dict)  # "alert" | "notice"
+    channels: dict[str, Counts] = field(default_factory=dict)
+    failed_total: int = 0  # alerts 'failed' in the outbox, from any pass
+    next_attempt_at: str | None = None  # the earliest retry time among pending alerts
+    messages: list[Outgoing] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def undelivered(self) -> bool:
+        """Something this send should have delivered did not go out."""
+        return bool(self.failed or self.retrying or self.held)
+
+    def of(self, kind: str) -> Counts:
+        return self.kinds.get(kind, Counts())
+
+    def add(self, kind: str, channel: str | None, what: str, n: int = 1) -> None:
+        buckets = [self, self.kinds.setdefault(kind, Counts())]
+        if channel is not None:
+            buckets.append(self.channels.setdefault(channel, Counts()))
+        for bucket in buckets:
+            setattr(bucket, what, getattr(bucket, what) + n)
 
 
 class _Taken(Exception):
-    """The rows are no longer pending: another sender took them."""
+    """The deliveries are no longer pending: another sender took them."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -50,113 +114,158 @@ def backoff(attempts: int) -> timedelta:
     return min(wait, BACKOFF_MAX)
 
 
-def fail_interrupted(db: sqlite_utils.Database, table: str, note: str = INTERRUPTED) -> list[int]:
-    """Mark the rows a dead pass left ``sending`` as failed with ``note``; their ids."""
-    with transaction(db):
-        ids = [int(r[0]) for r in db.execute(f"SELECT id FROM {table} WHERE status = 'sending'")]
-        db.execute(
-            f"UPDATE {table} SET status = 'failed', last_error = ? WHERE status = 'sending'",
-            [note],
+def open_channels(config: Config, environ: Mapping[str, str] | None = None) -> list[Channel]:
+    """The channels ``[alerts] channels`` enables, built now (secrets read from ``environ``,
+    default the process environment); a ConfigError names what is missing."""
+    return _open_channels(config, os.environ if environ is None else environ)
+
+
+def send_all(
+    store: Store,
+    config: Config,
+    channels: Sequence[Channel],
+    *,
+    run_id: int | None = None,
+    dry_run: bool = False,
+    ignore_backoff: bool = False,
+    now: datetime | None = None,
+) -> SendReport:
+    """Send every due alert and notice over every channel; see the module's docstring.
+
+    A dry run changes nothing and returns the messages the enabled channels would get.
+    With ``run_id``, the pass's ``runs`` row records the alerts sent.
+    """
+    report = SendReport(kinds={kind: Counts() for kind in KINDS})
+    moment = iso_utc(now or datetime.now(UTC))
+    due_at = None if ignore_backoff else moment
+    targets: list[tuple[str, Channel | None]] = (
+        [(name, None) for name in config.alerts.channels]
+        if dry_run
+        else [(c.name, c) for c in channels]
+    )
+    if not dry_run:
+        for kind in KINDS:
+            _fail_interrupted(store, kind, report)
+            store.open_deliveries(kind, [name for name, _ in targets])
+    for name, channel in targets:
+        report.channels[name] = Counts()
+        if not dry_run and not ignore_backoff:
+            for kind in KINDS:
+                report.add(kind, name, "waiting", store.count_waiting(kind, name, moment))
+        plan = alert_messages(store, config, name, due_at=due_at) + notice_messages(
+            store, config, name, due_at=due_at
         )
-    return ids
+        _send_plan(store, name, channel, plan, report, moment)
+    report.next_attempt_at = store.next_attempt_at("alert")
+    report.failed_total = store.count_failed("alert")
+    if run_id is not None and not dry_run:
+        store.record_alerts_sent(run_id, report.of("alert").sent)
+    return report
+
+
+def _send_plan(
+    store: Store,
+    name: str,
+    channel: Channel | None,
+    plan: Sequence[Message],
+    report: SendReport,
+    moment: str,
+) -> None:
+    """Deliver one channel's messages in order (``channel`` None: a dry run)."""
+    for number, message in enumerate(plan):
+        to = message.recipients.get(name)
+        if to is not None and not to:
+            report.add(message.kind, name, "pending", len(message.items))
+            report.errors.append(_NO_RECIPIENTS[message.kind])
+            continue
+        report.messages.append(Outgoing(name, message))
+        if channel is None:
+            continue
+        delivery = deliver(store, channel, message, report, moment)
+        if delivery == "taken":  # another sender holds these items
+            report.messages.pop()
+        elif delivery == "unreachable":  # the rest waits for the next pass
+            for later in plan[number + 1 :]:
+                report.add(later.kind, name, "held", len(later.items))
+            return
 
 
 def deliver(
-    db: sqlite_utils.Database,
-    table: str,
-    transport: Transport,
-    msg: EmailMessage,
-    ids: list[int],
-    to: list[str],
-    report: Tally,
-    moment: str,
+    store: Store, channel: Channel, message: Message, report: SendReport, moment: str
 ) -> Delivery:
-    """Send one message for the rows ``ids`` and record the outcome.
+    """Send one message on one channel and record the outcome for its items.
 
-    "unreachable": the server could not be reached, nothing was charged (the caller
-    leaves the rest of the outbox for the next pass); "taken": another sender holds some
-    of the rows; "done": sent, refused or given up, as recorded.
+    "unreachable": nothing was charged (the caller leaves the rest for the next pass);
+    "taken": another sender holds some of the items; "done": sent, refused or given up.
     """
-    marks = ",".join("?" * len(ids))
+    kind, ids, name = message.kind, list(message.items), channel.name
+    to = message.recipients.get(name, ())
     claimed = False
 
     def claim() -> None:
-        # Called by the transport once the session is up, right before MAIL/RCPT/DATA.
         nonlocal claimed
-        with transaction(db):
-            count = db.execute(
-                f"UPDATE {table} SET status = 'sending', attempts = attempts + 1,"
-                f" recipients = ?, message_id = ? WHERE id IN ({marks}) AND status = 'pending'",
-                [json.dumps(to), msg["Message-ID"], *ids],
-            ).rowcount
-            if count != len(ids):  # another sender took some of them: leave all to it
-                raise _Taken()
+        if not store.claim(kind, ids, name, to, message.message_id):
+            raise _Taken()  # another sender took some of them: leave all to it
         claimed = True
 
     try:
-        transport.send(msg, before_data=claim)
+        channel.send(message, claim)
     except _Taken:
         return "taken"
-    except RecipientsRefused as exc:
-        if exc.delivered:
-            # Some recipients got it: a retry would reach them twice. Sent, refusal kept.
-            _mark_sent(db, table, ids, str(exc))
-            report.sent += len(ids)
-            report.errors.append(str(exc))
-        else:
-            _put_back(db, table, ids, str(exc), report, moment)
-        return "done"
     except DeliveryError as exc:
+        error = str(exc)
+        report.errors.append(error)
         if not claimed:
-            _hold(db, table, ids, str(exc), report)
+            store.hold(kind, ids, name, error)
+            report.add(kind, name, "held", len(ids))
             return "unreachable"
-        _put_back(db, table, ids, str(exc), report, moment)
+        if isinstance(exc, Refused) and exc.delivered:  # a retry would reach some twice
+            store.mark_sent(kind, ids, name, error)
+            report.add(kind, name, "sent", len(ids))
+        else:
+            _put_back(store, kind, ids, name, error, report, moment)
         return "done"
-    _mark_sent(db, table, ids, None)
-    report.sent += len(ids)
+    except Exception as exc:  # a channel's own bug must not stop the other channels
+        log.exception("channel %s failed on %s", name, message.message_id)
+        error = f"{name}: {type(exc).__name__}: {exc}"
+        report.errors.append(error)
+        if not claimed:
+            store.hold(kind, ids, name, error)
+            report.add(kind, name, "held", len(ids))
+            return "unreachable"
+        # Whether it left is unknown: as after a crash, never resent by itself.
+        store.put_back(kind, ids, name, f"{error}; {_NOTES[kind]}", lambda _: None)
+        report.add(kind, name, "failed", len(ids))
+        return "done"
+    store.mark_sent(kind, ids, name, None)
+    report.add(kind, name, "sent", len(ids))
     return "done"
 
 
-def _hold(db: sqlite_utils.Database, table: str, ids: list[int], error: str, report: Tally) -> None:
-    """The server was not reached: the rows stay pending, with the reason, at no cost."""
-    marks = ",".join("?" * len(ids))
-    with transaction(db):
-        db.execute(f"UPDATE {table} SET last_error = ? WHERE id IN ({marks})", [error, *ids])
-    report.held += len(ids)
-    report.errors.append(error)
-
-
 def _put_back(
-    db: sqlite_utils.Database,
-    table: str,
+    store: Store,
+    kind: str,
     ids: list[int],
+    name: str,
     error: str,
-    report: Tally,
+    report: SendReport,
     moment: str,
 ) -> None:
-    """The server refused the message: back to pending after a backoff, or failed."""
-    with transaction(db):
-        for row_id in ids:
-            row = db.execute(f"SELECT attempts FROM {table} WHERE id = ?", [row_id]).fetchone()
-            attempts = int(row[0]) if row else MAX_ATTEMPTS
-            gave_up = attempts >= MAX_ATTEMPTS
-            due = iso_utc(datetime.fromisoformat(moment) + backoff(attempts))
-            db.execute(
-                f"UPDATE {table} SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                ["failed" if gave_up else "pending", error, None if gave_up else due, row_id],
-            )
-            if gave_up:
-                report.failed += 1
-            else:
-                report.retrying += 1
-    report.errors.append(error)
+    """Refused: back to pending after a backoff, or failed after MAX_ATTEMPTS."""
+
+    def retry_at(attempts: int) -> str | None:
+        if attempts >= MAX_ATTEMPTS:
+            return None
+        return iso_utc(datetime.fromisoformat(moment) + backoff(attempts))
+
+    retrying, failed = store.put_back(kind, ids, name, error, retry_at)
+    report.add(kind, name, "retrying", retrying)
+    report.add(kind, name, "failed", failed)
 
 
-def _mark_sent(db: sqlite_utils.Database, table: str, ids: list[int], note: str | None) -> None:
-    marks = ",".join("?" * len(ids))
-    with transaction(db):
-        db.execute(
-            f"UPDATE {table} SET status = 'sent', sent_at = ?, last_error = ?,"
-            f" next_attempt_at = NULL WHERE id IN ({marks})",
-            [utcnow(), note, *ids],
-        )
+def _fail_interrupted(store: Store, kind: str, report: SendReport) -> None:
+    ids = store.fail_interrupted(kind, _NOTES[kind])
+    if ids:
+        report.add(kind, None, "interrupted", len(ids))
+        listed = " ".join(str(i) for i in ids)
+        report.errors.append(f"{kind}(s) {listed}: {_NOTES[kind]}")

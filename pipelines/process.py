@@ -8,16 +8,16 @@ outbox never holds an alert for an article that is not stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-import sqlite_utils
-
+from pipelines.clock import utcnow
 from pipelines.dedup import Duplicate, content_hash, find_duplicate, index_document, same_text
 from pipelines.extract import extract_article
-from pipelines.models import Article, Match, Page
-from pipelines.store import insert_row, remember_url, table, transaction, utcnow
+from pipelines.hooks import NO_HOOKS, SourceHooks
+from pipelines.models import Article, DedupRules, Match, Page
+from pipelines.store import Store
 from pipelines.topics import Topic, match_topics
 from pipelines.urls import canonical_url, url_key
 
@@ -27,6 +27,9 @@ class ProcessOptions:
     topics: Sequence[Topic]
     max_age_days: int = 30  # relevant articles older than this are stored, not alerted
     baseline: bool = False  # store what is there now, alert on nothing
+    # Per-source hooks (pipelines/hooks.py) by source name; a source without any is absent.
+    hooks: Mapping[str, SourceHooks] = field(default_factory=dict)
+    dedup: DedupRules = DedupRules()  # [dedup]: when an article is a copy
 
 
 @dataclass(frozen=True)
@@ -40,39 +43,49 @@ class Outcome:
     duplicate_of: int | None = None
 
 
-def process_page(db: sqlite_utils.Database, page: Page, options: ProcessOptions) -> Outcome:
+def process_page(store: Store, page: Page, options: ProcessOptions) -> Outcome:
+    """Judge one fetched page and write all it produces in one transaction."""
     keys = {url_key(page.url), url_key(page.final_url)}
     if page.status in (404, 410):
-        with transaction(db):
-            _remember(db, page, {url_key(page.url)}, "gone")
+        with store.transaction():
+            _remember(store, page, {url_key(page.url)}, "gone")
         return Outcome("gone")
-    stored = _stored_article(db, keys)
-    article = extract_article(page.body, page.final_url, hints=page.hints, encoding=page.encoding)
+    stored = store.article_id_by_keys(keys)
+    article = extract_article(
+        page.body,
+        page.final_url,
+        hints=page.hints,
+        encoding=page.encoding,
+        hooks=options.hooks.get(page.source, NO_HOOKS),
+    )
     if article is None:
-        with transaction(db):
-            _remember(db, page, keys, "not_article")
+        with store.transaction():
+            _remember(store, page, keys, "not_article")
         return Outcome("not_article")
-    if stored is None and page.canonical_of is not None:
-        claimed = _stored_article(db, {url_key(page.canonical_of)})
-        if claimed is not None and _same_text(db, claimed, article.text):
+    if stored is None:
+        # A page whose rel=canonical names a stored article of its site is that article
+        # when it carries that article's text: no second row, no alert, both URLs remembered.
+        claimed_url = store.canonical_target(page.final_url, page.canonical_url)
+        claimed = store.article_id_by_keys([url_key(claimed_url)]) if claimed_url else None
+        if claimed is not None and _same_text(store, claimed, article.text, options.dedup):
             # Another URL of a stored article (an AMP twin, a print view): remember it.
-            with transaction(db):
-                _remember(db, page, keys, "article", claimed)
+            with store.transaction():
+                _remember(store, page, keys, "article", claimed)
             return Outcome("unchanged", claimed)
         # A canonical link that names another text (page 2 of a story, a CMS that points
         # every page at its home) is not believed: the page is judged on its own.
     if stored is not None:
-        return _update(db, stored, article, page, options, keys)
-    return _insert(db, article, page, options, keys)
+        return _update(store, stored, article, page, options, keys)
+    return _insert(store, article, page, options, keys)
 
 
-def _same_text(db: sqlite_utils.Database, article_id: int, text: str) -> bool:
-    row = db.execute("SELECT text FROM articles WHERE id = ?", [article_id]).fetchone()
-    return row is not None and same_text(text, row[0])
+def _same_text(store: Store, article_id: int, text: str, rules: DedupRules) -> bool:
+    stored = store.article_text(article_id)
+    return stored is not None and same_text(text, stored, rules)
 
 
 def _remember(
-    db: sqlite_utils.Database,
+    store: Store,
     page: Page,
     keys: set[str],
     status: str,
@@ -80,8 +93,7 @@ def _remember(
 ) -> None:
     """Every URL the page is known by, so that none of them is fetched again."""
     for key in keys:
-        remember_url(
-            db,
+        store.remember_url(
             url_key=key,
             url=canonical_url(page.final_url),
             source=page.source,
@@ -91,29 +103,20 @@ def _remember(
         )
 
 
-def _stored_article(db: sqlite_utils.Database, keys: set[str]) -> int | None:
-    """A redirect target or a variant URL of an article we already hold."""
-    for key in keys:
-        row = db.execute("SELECT id FROM articles WHERE url_key = ?", [key]).fetchone()
-        if row:
-            return int(row[0])
-    return None
-
-
 def _insert(
-    db: sqlite_utils.Database, article: Article, page: Page, options: ProcessOptions, keys: set[str]
+    store: Store, article: Article, page: Page, options: ProcessOptions, keys: set[str]
 ) -> Outcome:
     matches = match_topics(article, options.topics)
-    dup = find_duplicate(db, article.text)
+    dup = find_duplicate(store, article.text, rules=options.dedup)
     now = utcnow()
-    with transaction(db):
-        article_id = insert_row(db, "articles", _row(article, page, matches, dup, now))
+    with store.transaction():
+        article_id = store.insert_article(_row(article, page, matches, dup, now))
         if dup is None:
-            index_document(db, article_id, article.text)
-        _remember(db, page, keys, "article", article_id)
+            index_document(store, article_id, article.text)
+        _remember(store, page, keys, "article", article_id)
         alerts = 0
         if dup is None and _alertable(article, options):
-            alerts = _queue_alerts(db, article_id, matches, now)
+            alerts = store.queue_alerts(article_id, [m.topic for m in matches], now)
     return Outcome(
         "duplicate" if dup else "new",
         article_id,
@@ -124,7 +127,7 @@ def _insert(
 
 
 def _update(
-    db: sqlite_utils.Database,
+    store: Store,
     article_id: int,
     article: Article,
     page: Page,
@@ -138,24 +141,20 @@ def _update(
     an edit makes match a topic it did not match before raises that topic's first alert.
     """
     digest = content_hash(article.text)
-    old = db.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()
-    if old and old[0] == digest:
-        with transaction(db):
-            _remember(db, page, keys, "article", article_id)
+    if store.article_content_hash(article_id) == digest:
+        with store.transaction():
+            _remember(store, page, keys, "article", article_id)
         return Outcome("unchanged", article_id)
     matches = match_topics(article, options.topics)
     now = utcnow()
     alerts = 0
-    with transaction(db):
-        _remember(db, page, keys, "article", article_id)
-        original, before = db.execute(
-            "SELECT duplicate_of IS NULL, topics FROM articles WHERE id = ?", [article_id]
-        ).fetchone()
-        matched_before = {m.get("topic") for m in json.loads(before or "[]")}
-        newly = [m for m in matches if m.topic not in matched_before]
-        if original and newly and _alertable(article, options):
-            alerts = _queue_alerts(db, article_id, newly, now)
-        table(db, "articles").update(
+    with store.transaction():
+        _remember(store, page, keys, "article", article_id)
+        before = store.article_state(article_id)
+        newly = [m.topic for m in matches if m.topic not in before.topics]
+        if before.original and newly and _alertable(article, options):
+            alerts = store.queue_alerts(article_id, newly, now)
+        store.update_article(
             article_id,
             {
                 "title": article.title,
@@ -166,10 +165,8 @@ def _update(
                 "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
             },
         )
-        if db.execute(
-            "SELECT 1 FROM shingles WHERE article_id = ? LIMIT 1", [article_id]
-        ).fetchone():
-            index_document(db, article_id, article.text)
+        if before.indexed:
+            index_document(store, article_id, article.text)
     return Outcome("updated", article_id, bool(matches), alerts)
 
 
@@ -197,6 +194,7 @@ def _row(
         "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
         "found_via": page.found_via,
         "feed_title": page.hints.feed_title,
+        "canonical_url": page.canonical_url or None,
     }
 
 
@@ -210,18 +208,3 @@ def _alertable(article: Article, options: ProcessOptions) -> bool:
     except ValueError:
         return True
     return published >= datetime.now(UTC).date() - timedelta(days=options.max_age_days)
-
-
-def _queue_alerts(
-    db: sqlite_utils.Database, article_id: int, matches: list[Match], now: str
-) -> int:
-    """Queue one alert per matched topic not alerted before; returns how many were new."""
-    queued = 0
-    for m in matches:
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO alerts (article_id, topic, created_at, status, attempts)"
-            " VALUES (?, ?, ?, 'pending', 0)",
-            [article_id, m.topic, now],
-        )
-        queued += cursor.rowcount
-    return queued

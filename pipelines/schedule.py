@@ -7,8 +7,10 @@ a cron typo fails at start, naming the key, not at the first fire time.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from apscheduler.triggers.cron import CronTrigger
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A weekday number not after a "/" (the step in "*/2" is a count, not a day).
@@ -26,6 +28,10 @@ def cron_trigger(expr: str, timezone: str) -> CronTrigger:
     there for tests and demos that cannot wait a minute.
     Raises ValueError with APScheduler's reason for a bad field or time zone.
     """
+    # Imported here: APScheduler's cron parser takes ~60 ms to import, half the time of
+    # loading a config, and only a config that sets [schedule] or the scheduler needs it.
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = expr.split()
     if len(fields) == 5:
         fields = ["0", *fields]

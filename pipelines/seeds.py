@@ -12,11 +12,11 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 import py3langid
-import sqlite_utils
 
+from pipelines.clock import utcnow
 from pipelines.dedup import content_hash, index_document
 from pipelines.models import Article
-from pipelines.store import insert_row, transaction, utcnow
+from pipelines.store import Store
 from pipelines.topics import Topic, match_topics
 
 
@@ -25,12 +25,12 @@ def seed_files() -> list[Traversable]:
     return sorted((f for f in folder.iterdir() if f.name.endswith(".txt")), key=lambda f: f.name)
 
 
-def import_seeds(db: sqlite_utils.Database, topics: Sequence[Topic]) -> int:
+def import_seeds(store: Store, topics: Sequence[Topic]) -> int:
     """Store every seed file not yet stored; returns how many were added. Idempotent."""
     added = 0
     for f in seed_files():
         url = f"seed:{f.name}"
-        if db.execute("SELECT 1 FROM articles WHERE url_key = ?", [url]).fetchone():
+        if store.has_article(url):
             continue
         text = f.read_text(encoding="utf-8").strip()
         title = next((line.strip() for line in text.splitlines() if line.strip()), f.name)
@@ -38,10 +38,8 @@ def import_seeds(db: sqlite_utils.Database, topics: Sequence[Topic]) -> int:
         article = Article(url=url, title=title[:300], text=text, lang=str(lang), site="seed")
         matches = match_topics(article, topics)
         now = utcnow()
-        with transaction(db):
-            row_id = insert_row(
-                db,
-                "articles",
+        with store.transaction():
+            row_id = store.insert_article(
                 {
                     "url": url,
                     "url_key": url,
@@ -58,6 +56,6 @@ def import_seeds(db: sqlite_utils.Database, topics: Sequence[Topic]) -> int:
                     "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
                 },
             )
-            index_document(db, row_id, text)
+            index_document(store, row_id, text)
         added += 1
     return added

@@ -1,25 +1,16 @@
 """Serve the bundled sample sites (or copies of them) on 127.0.0.1 for crawl tests.
 
 The real sources cannot be reached from the test machines, so newswatch is tested against
-static copies of sites in the shape of the real ones. Each site is a folder of files in which
-absolute URLs are written as ``{{base}}``; the server replaces that placeholder with its own
-``http://127.0.0.1:PORT`` at serve time, so the same files work on any port.
-
-A request maps to a file name like this (a static file cannot carry a query string):
-
-- ``/a/b?x=1`` -> ``a/b@x=1``: ``?`` becomes ``@``;
-- a path ending in ``/`` -> ``index.html`` (or ``index.xml``) inside that folder;
-- a query that names no file of its own is ignored (``/a/b?utm_source=rss`` -> ``a/b``), as
-  most real servers ignore parameters they do not know;
-- a folder asked for without its trailing slash answers 301 to the slashed URL (WordPress does).
-
+static copies of sites in the shape of the real ones. A request maps to a file as
+``samples/sitefiles.py`` says (``{{base}}`` in a file becomes ``http://127.0.0.1:PORT``); a
+folder asked for without its trailing slash answers 301 to the slashed URL (WordPress does).
 Every site gets its own port, bound with port 0 and read back, so there is no port race.
 
 Usage::
 
     with serve_sites(SITES_DIR, ["bladi", "trends"]) as servers:
         servers["bladi"]               # 'http://127.0.0.1:41234'
-        servers.requests("bladi")      # [RequestRecord('GET', '/robots.txt', 200, 97), ...]
+        servers.requests("bladi")      # [RequestRecord('GET', '/robots.txt', 200, 97, ...), ...]
 
 Every file is served with an ``ETag`` and a ``Last-Modified``, and a conditional GET that
 matches is answered ``304``. Tests that serve a copy of a site can add files while it is
@@ -36,40 +27,30 @@ import argparse
 import gzip
 import hashlib
 import json
-import re
 import signal
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import TracebackType
 from typing import IO, NamedTuple, cast
 from urllib.parse import quote, unquote, urlsplit
 
-SITES_DIR = Path(__file__).resolve().parent / "sites"
-PLACEHOLDER = b"{{base}}"
-INDEX_FILES = ("index.html", "index.xml")
+from samples.sitefiles import (
+    PLACEHOLDER,
+    content_type,
+    file_for_target,
+    is_text,
+    not_modified,
+)
 
-_BY_EXTENSION = {
-    ".txt": "text/plain; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-    ".ico": "image/x-icon",
-}
-_XML_ROOTS = {b"rss": "application/rss+xml", b"feed": "application/atom+xml"}
-_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
-_XML_ROOT = re.compile(rb"<(?![?!])([\w:]+)")
+SAMPLES_DIR = Path(__file__).resolve().parent
+SITES_DIR = SAMPLES_DIR / "sites"  # the demo's sites; samples/manifest.py names every set
+
 _NOT_FOUND = (
     b"<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
     b"<body><h1>Not Found</h1></body></html>\n"
@@ -83,69 +64,7 @@ class RequestRecord(NamedTuple):
     target: str  # path + query, as the client sent it
     status: int
     bytes_sent: int  # body bytes the response carried (0 for HEAD and 304)
-
-
-def candidate_files(target: str) -> list[str]:
-    """The relative file names that may answer ``target``, best first."""
-    parts = urlsplit(target)
-    path = unquote(parts.path).lstrip("/")
-    names = [path + index for index in INDEX_FILES] if path == "" or path.endswith("/") else [path]
-    if parts.query:
-        return [f"{name}@{parts.query}" for name in names] + names
-    return names
-
-
-def file_for_target(folder: Path, target: str) -> Path | None:
-    """The file that answers ``target`` in ``folder``, or None; never a file outside it."""
-    root = folder.resolve()
-    for name in candidate_files(target):
-        path = (root / name).resolve()
-        if path.is_relative_to(root) and path.is_file():
-            return path
-    return None
-
-
-def content_type(name: str, body: bytes) -> str:
-    """Content-Type by extension; sniffed for names without one (``rss``, ``spip.php@...``)."""
-    suffix = PurePosixPath(name.split("@", 1)[0]).suffix.lower()
-    head = body[:2048]
-    if suffix in (".html", ".htm") or (suffix not in _BY_EXTENSION and _looks_like_html(head)):
-        return f"text/html; charset={_declared(_HTML_CHARSET, head)}"
-    if suffix == ".xml" or (suffix not in _BY_EXTENSION and head.lstrip().startswith(b"<")):
-        root = _XML_ROOT.search(head)
-        kind = _XML_ROOTS.get(root.group(1) if root else b"", "application/xml")
-        return f"{kind}; charset={_declared(_XML_ENCODING, head)}"
-    return _BY_EXTENSION.get(suffix, "application/octet-stream")
-
-
-def _looks_like_html(head: bytes) -> bool:
-    start = head.lstrip()[:15].lower()
-    return start.startswith((b"<!doctype html", b"<html"))
-
-
-def _declared(pattern: re.Pattern[bytes], head: bytes) -> str:
-    found = pattern.search(head)
-    return found.group(1).decode("ascii").lower() if found else "utf-8"
-
-
-def _is_text(ctype: str) -> bool:
-    return ctype.startswith("text/") or any(k in ctype for k in ("xml", "json", "javascript"))
-
-
-def not_modified(
-    if_none_match: str | None, if_modified_since: str | None, etag: str, mtime: float
-) -> bool:
-    """Whether a conditional GET may be answered 304; If-None-Match wins, as RFC 9110 says."""
-    if if_none_match is not None:
-        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-        return "*" in tags or etag in tags
-    if not if_modified_since:
-        return False
-    try:
-        since = parsedate_to_datetime(if_modified_since).timestamp()
-    except (TypeError, ValueError):
-        return False  # an unreadable date means "send it all", not an error
-    return int(mtime) <= since
+    user_agent: str = ""  # the User-Agent header the client sent
 
 
 @dataclass
@@ -206,7 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
         server.owner.wait(site.delay)
         status, headers, body = self._response(site)
         sent = body if send_body else b""
-        server.owner.record(site, RequestRecord(self.command, self.path, status, len(sent)))
+        agent = self.headers.get("User-Agent", "")
+        server.owner.record(site, RequestRecord(self.command, self.path, status, len(sent), agent))
         # The record is written before the response so that a client which has read the
         # response always finds its request in the log: exact counts need no waiting.
         self.send_response(status)
@@ -226,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._missing(site)
         body = path.read_bytes()
         ctype = content_type(path.name, body)
-        if _is_text(ctype):
+        if is_text(ctype):
             body = body.replace(PLACEHOLDER, site.base_url.encode("ascii"))
         mtime = path.stat().st_mtime
         etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
@@ -234,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         conditions = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
         if not_modified(*conditions, etag, mtime):
             return 304, headers, b""
-        if site.gzip and _is_text(ctype) and "gzip" in self.headers.get("Accept-Encoding", ""):
+        if site.gzip and is_text(ctype) and "gzip" in self.headers.get("Accept-Encoding", ""):
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
         headers |= {"Content-Type": ctype, "Content-Length": str(len(body))}
@@ -356,7 +276,7 @@ class SiteServers(Mapping[str, str]):
     def write(self, name: str, path: str, content: str | bytes) -> Path:
         """Add or replace a file of a served site (a copy, never the bundled sites)."""
         site = self._sites[name]
-        if site.folder.resolve().is_relative_to(SITES_DIR):
+        if site.folder.resolve().is_relative_to(SAMPLES_DIR):
             raise ValueError(f"{site.folder}: serve a copy of the bundled sites to edit them")
         file = (site.folder / path.lstrip("/")).resolve()
         if not file.is_relative_to(site.folder.resolve()):

@@ -18,6 +18,9 @@ from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
+from samples.manifest import Manifest, SampleSource, Site
+
+ARTICLE_PATTERN = r"/news/\d{4}/\d\d/story-"
 _VOCABULARY = (
     "minister council harbour railway budget festival season market river village school"
     " hospital museum bridge province governor mayor election parliament committee report"
@@ -42,6 +45,31 @@ class SiteShape:
     sitemap_chunk: int = 1000
     section_page_size: int = 20
     section_pages: int = 5  # pages written; the crawl's follow_depth decides how many count
+
+
+def generated_manifest(root: Path, name: str = "gen", *, follow_depth: int = 10) -> Manifest:
+    """A manifest for the generated site ``root/name``, for ``samples.manifest.write_config``.
+
+    Its source reads the feed and the section pages; the articles are not listed (their
+    number is the caller's): ``article_path`` and ``published`` say what each one is.
+    """
+    source = SampleSource(
+        title="Generated News",
+        feeds=("/feed.xml",),
+        start_urls=("/news/",),
+        article_pattern=ARTICLE_PATTERN,
+        follow_depth=follow_depth,
+    )
+    site = Site(
+        name=name,
+        title="Generated News",
+        lang="en",
+        source=source,
+        feeds=("/feed.xml",),
+        sitemaps=("/sitemap_index.xml",),
+        section_pages=("/news/",),
+    )
+    return Manifest(root, {name: site})
 
 
 def article_path(i: int) -> str:

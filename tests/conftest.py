@@ -1,25 +1,60 @@
 """Shared fixtures: sample sites served on 127.0.0.1 and a ``newswatch`` runner.
 
-A Twisted reactor cannot restart, so every pass runs ``newswatch`` in a child process,
-exactly as cron would.
+One way to do each thing: sites are served with ``samples.localserver.serve_sites``, a config
+for served sites is written by ``samples.manifest.write_config``, and a pass runs through
+``run_newswatch``. A Twisted reactor cannot restart, so every pass runs ``newswatch`` in a
+child process, exactly as cron would; those tests are marked ``crawl`` (``make test-fast``
+leaves them out).
+
+Keep the imports here to the standard library and ``samples``: a module imported by this
+file loads before pytest's warning filters, and a urllib3 loaded that early (through
+trafilatura or ``pipelines``) makes collection fail on its SOCKS ``DependencyWarning``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from samples.demo import DEMO_CONFIG, DEMO_SITES
 from samples.localserver import SITES_DIR, SiteServers, serve_sites
+from samples.manifest import load_manifest, write_config
+
+
+@contextmanager
+def garbage_server() -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every request with a line that is not HTTP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"garbage\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
 
 
 @dataclass
@@ -45,42 +80,6 @@ def run_newswatch(
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-def manifest_config(manifest: Mapping[str, Any], bases: Mapping[str, str]) -> str:
-    """A newswatch.toml with one source per site of a test-site MANIFEST.json, on 127.0.0.1."""
-    lines = [
-        "[store]",
-        'path = "newswatch.db"',
-        "",
-        "[alerts]",
-        'to = ["analyst@example.org"]',
-        'from = "newswatch@example.org"',
-        'mode = "each"',
-        "max_age_days = 0",
-        'maildir = "maildir"',
-        "",
-        "[crawl]",
-        "download_delay = 0",
-        "autothrottle_start_delay = 0",
-        "",
-    ]
-    for name, site in manifest.items():
-        base = bases[name]
-        assert "'" not in site["article_pattern"]
-        lines += [
-            "[[sources]]",
-            f"name = {json.dumps(name)}",
-            f"title = {json.dumps(site['name'])}",
-            f"lang = {json.dumps(site['lang'])}",
-            f"feeds = {json.dumps([base + p for p in site['feeds']])}",
-            f"sitemaps = {json.dumps([base + p for p in site['sitemaps']])}",
-            f"start_urls = {json.dumps([base + p for p in site['start_urls']])}",
-            f"article_pattern = '{site['article_pattern']}'",
-            "follow_depth = 3",
-            "",
-        ]
-    return "\n".join(lines)
-
-
 @pytest.fixture
 def site_root(tmp_path: Path) -> Path:
     """A private copy of the sample sites that a test may edit while they are served."""
@@ -91,13 +90,11 @@ def site_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def servers(site_root: Path) -> Iterator[SiteServers]:
-    with serve_sites(site_root, DEMO_SITES) as s:
+    with serve_sites(site_root, load_manifest(SITES_DIR)) as s:  # the demo's three sites
         yield s
 
 
 @pytest.fixture
 def config_path(tmp_path: Path, servers: SiteServers) -> Path:
-    path = tmp_path / "work" / "newswatch.toml"
-    path.parent.mkdir()
-    path.write_text(DEMO_CONFIG.format(**{n: servers[n] for n in DEMO_SITES}), encoding="utf-8")
-    return path
+    """The demo's config for the served copies, in its own folder (database, Maildir)."""
+    return write_config(tmp_path / "work" / "newswatch.toml", load_manifest(SITES_DIR), servers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tomllib
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +16,12 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from crawler.cli import main
-from pipelines.alerts import resend, send_pending
+from pipelines.channels.email import EmailChannel, MaildirTransport, email_message
+from pipelines.channels.smtp import SmtpTransport
 from pipelines.config import Config, parse_config
 from pipelines.errors import ConfigError
-from pipelines.outbox import MAX_ATTEMPTS, backoff
-from pipelines.store import insert_row, open_db
-from pipelines.transport import SmtpTransport
+from pipelines.outbox import MAX_ATTEMPTS, SendReport, backoff, send_all
+from pipelines.store import Store, open_store, table
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer
@@ -42,6 +43,31 @@ def make_config(tmp_path: Path, extra: str = "") -> Config:
     path = tmp_path / "nw.toml"
     path.write_text(BASE_TOML + extra, encoding="utf-8")
     return parse_config(tomllib.loads(path.read_text("utf-8")), path)
+
+
+def insert_row(db: sqlite_utils.Database, name: str, row: dict[str, Any]) -> int:
+    pk = table(db, name).insert(row).last_pk
+    assert isinstance(pk, int)
+    return pk
+
+
+def send_pending(
+    db: sqlite_utils.Database,
+    transport: SmtpTransport | MaildirTransport | None,
+    cfg: Config,
+    **options: Any,
+) -> SendReport:
+    """One send over the email channel (``transport`` None: a dry run)."""
+    store = Store(db, cfg.store_path)
+    if transport is None:
+        return send_all(store, cfg, [], dry_run=True, **options)
+    return send_all(store, cfg, [EmailChannel(transport)], **options)
+
+
+def email(report: SendReport) -> EmailMessage:
+    """The one message of a dry run, as the email channel would write it."""
+    (out,) = report.messages
+    return email_message(out.message, out.message.recipients["email"])
 
 
 def add_article(
@@ -82,7 +108,7 @@ def outbox(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> sqlite_utils.Database:
-    return open_db(tmp_path / "nw.db")
+    return open_store(tmp_path / "nw.db").db
 
 
 def test_backoff_doubles_from_five_minutes_and_is_capped() -> None:
@@ -191,7 +217,7 @@ def test_subject_template_and_its_unknown_placeholder(
 ) -> None:
     cfg = make_config(tmp_path, 'subject = "[nw] {count} new: {title} ({source})"\n')
     add_article(db, 1)
-    (msg,) = send_pending(db, None, cfg).messages
+    msg = email(send_pending(db, None, cfg))
     assert msg["Subject"] == "[nw] 1 new: Article 1 (bladi)"
     with pytest.raises(ConfigError, match=r"alerts\.subject: unknown placeholder \{when\}"):
         make_config(tmp_path, 'subject = "{count} {when}"\n')
@@ -230,7 +256,7 @@ def test_copies_at_other_sites_are_listed(tmp_path: Path, db: sqlite_utils.Datab
             "duplicate_of": original,
         },
     )
-    (msg,) = send_pending(db, None, cfg).messages
+    msg = email(send_pending(db, None, cfg))
     body = msg.get_body(("plain",))
     assert body is not None
     assert "Also found at:\n     - https://copies.example.net/same-story" in body.get_content()
@@ -242,7 +268,7 @@ def test_resend_puts_a_failed_alert_back_with_fresh_attempts(
     cfg = make_config(tmp_path)
     add_article(db, 1)
     db.execute("UPDATE alerts SET status = 'failed', attempts = 5, last_error = 'x'")
-    assert resend(db, [1, 99]) == 1
+    assert Store(db, cfg.store_path).resend_alerts([1, 99]) == 1
     assert send_pending(db, SmtpTransport.from_url(smtp_server.url), cfg).sent == 1
     (row,) = outbox(db)
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)

@@ -82,6 +82,7 @@ def write_config(tmp_path: Path, base: str, timeout: float = 30) -> Path:
     return path
 
 
+@pytest.mark.crawl
 def test_each_bad_response_is_named_and_the_rest_is_stored(
     tmp_path: Path, served: SiteServers
 ) -> None:
@@ -102,6 +103,7 @@ def test_each_bad_response_is_named_and_the_rest_is_stored(
     assert errors == {"parse": 1, "not_html": 1, "too_large": 1}
 
 
+@pytest.mark.crawl
 def test_a_server_too_slow_for_the_timeout_fails_its_source(
     tmp_path: Path, served: SiteServers
 ) -> None:

@@ -7,10 +7,13 @@ import mailbox
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import run_newswatch
 from test_pipeline_e2e import NEW_PATH, add_article_to_bladi
 
 from samples.localserver import SiteServers
+
+pytestmark = pytest.mark.crawl  # every test runs newswatch passes
 
 TOPICS = """
 [[topics]]

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
+import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from conftest import run_newswatch
 
 from crawler.cli import main
 from crawler.cli.report import print_pass
-from crawler.runner import PassReport, SourceHealth, SourceReport
+from crawler.passes import PassReport, SourceHealth, SourceReport
 from samples.demo import DEMO_SITES
 from samples.localserver import SiteServers
 
@@ -41,6 +45,43 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     assert result.exit_code == 0, result.output
     if command != ["alerts"]:
         assert "Example" in result.output and "newswatch" in result.output
+
+
+def every_command(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The path of every command under ``group``, sub-groups and their commands included."""
+    for name in sorted(group.commands):
+        command = group.commands[name]
+        yield (*path, name)
+        if isinstance(command, click.Group):
+            yield from every_command(command, (*path, name))
+
+
+def test_the_help_walk_meets_every_command_listed_above() -> None:
+    walked = {" ".join(path) for path in every_command(main)}
+    assert {" ".join(c) for c in COMMANDS if c} <= walked
+    assert {"sources status", "sources check", "topics eval", "topics test"} <= walked
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = main
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
+
+
+LEAF_COMMANDS = [p for p in every_command(main) if not isinstance(_command(p), click.Group)]
+
+
+@pytest.mark.parametrize("path", LEAF_COMMANDS, ids=" ".join)
+def test_every_command_help_shows_an_example_of_itself(path: tuple[str, ...]) -> None:
+    """As sqlite-utils does it: each --help ends with an example to copy, naming the command."""
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, result.output
+    example = result.output[result.output.index("Example") :]
+    options = r"(?:\s+--?[\w-]+(?:[ =][^-\s]\S*)?)*"
+    assert re.search(rf"newswatch{options}\s+{re.escape(' '.join(path))}\b", example), example
 
 
 def test_bad_config_is_exit_2_with_file_and_key(tmp_path: Path) -> None:
@@ -80,12 +121,47 @@ def test_init_twice_and_export(tmp_path: Path) -> None:
     assert out.output.count("seed:") == 5
 
 
+def test_alerts_list_on_an_empty_dataset_says_so(tmp_path: Path) -> None:
+    cfg = tmp_path / "nw.toml"
+    cfg.write_text('[store]\npath = "nw.db"\n', encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(main, ["--config", str(cfg), "alerts", "list"])
+    assert (text.exit_code, text.output) == (0, "no alerts\n")
+    as_json = runner.invoke(main, ["--config", str(cfg), "alerts", "list", "--json"])
+    assert (as_json.exit_code, as_json.output) == (0, "")
+
+
+def test_sources_status_before_any_pass_shows_each_source_never_run(tmp_path: Path) -> None:
+    cfg = tmp_path / "nw.toml"
+    cfg.write_text(
+        '[store]\npath = "nw.db"\n[[sources]]\nname = "a"\nfeeds = ["http://127.0.0.1:9/f"]\n'
+        '[[sources]]\nname = "b"\nfeeds = ["http://127.0.0.1:9/g"]\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    table = runner.invoke(main, ["--config", str(cfg), "sources", "status"])
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0].split()[:3] == ["source", "state", "passes"]
+    assert [line.split()[:4] for line in lines[1:]] == [
+        ["a", "never", "run", "0"],
+        ["b", "never", "run", "0"],
+    ]
+    rows = runner.invoke(main, ["--config", str(cfg), "sources", "status", "--json"])
+    parsed = [json.loads(line) for line in rows.output.splitlines()]
+    assert [(r["source"], r["state"], r["passes"]) for r in parsed] == [
+        ("a", "never run", 0),
+        ("b", "never run", 0),
+    ]
+
+
 def test_exit_codes_are_documented_in_the_help() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for code in range(6):
         assert f"\n  {code}  " in result.output
 
 
+@pytest.mark.crawl
 def test_under_cron_a_pass_prints_one_summary_line(config_path: Path, servers: SiteServers) -> None:
     result = run_newswatch("run", config=config_path)
     assert result.code == 0, result.err
@@ -100,6 +176,7 @@ def test_under_cron_a_pass_prints_one_summary_line(config_path: Path, servers: S
     conn.close()
 
 
+@pytest.mark.crawl
 def test_on_a_terminal_each_source_is_shown_as_it_finishes(
     config_path: Path, servers: SiteServers
 ) -> None:

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from pipelines import defaults
 from pipelines.config import load_config, resolve_config_path
 from pipelines.errors import ConfigError
+from pipelines.schedule import cron_trigger
 
 GOOD = """
 [store]
@@ -60,6 +64,10 @@ def test_without_topics_the_default_topic_is_used(tmp_path: Path) -> None:
         (('lang = "fr"', 'lang = "french"'), "sources[0] (site).lang"),
         (("[store]", "[stor]"), "stor"),
         (('name = "site"', 'name = "site"\nfolow_depth = 2'), "sources[0] (site).folow_depth"),
+        (("[store]", "[dedup]\nthreshold = 1.5\n[store]"), "dedup.threshold"),
+        (("[store]", "[dedup]\nmin_shingles = 0\n[store]"), "dedup.min_shingles"),
+        (("[store]", "[dedup]\nthreshold = \"high\"\n[store]"), "dedup.threshold"),
+        (("[store]", "[dedup]\nthresold = 0.5\n[store]"), "dedup.thresold"),
     ],
 )
 def test_bad_values_name_the_file_and_the_key(
@@ -126,3 +134,32 @@ def test_shipped_config_is_valid() -> None:
     cfg = load_config(Path(__file__).parent.parent / "newswatch.toml")
     names = {s.name for s in cfg.sources}
     assert {"bladi_net", "bladna_nl", "trendsnafrica", "toi_fr"} <= names
+
+
+def test_loading_a_config_imports_no_sending_or_extraction_code() -> None:
+    """Checking newswatch.toml must not depend on how mail is sent or pages are read; a
+    config without [schedule] does not pay for APScheduler's cron parser either."""
+    probe = (
+        "import sys, pipelines.config; "
+        "print(sorted(m for m in sys.modules if m.startswith(("
+        "'pipelines.mail', 'pipelines.channels', 'pipelines.outbox', 'pipelines.extract',"
+        " 'smtplib', 'scrapy', 'trafilatura', 'apscheduler'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_default_schedule_is_a_valid_cron_line() -> None:
+    """parse_config checks [schedule] only when a config sets it: the defaults must hold."""
+    trigger = cron_trigger(defaults.SCHEDULE_CRON, defaults.SCHEDULE_TIMEZONE)
+    assert str(trigger.timezone) == defaults.SCHEDULE_TIMEZONE
+
+
+def test_dedup_rules_come_from_the_config(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, GOOD)).dedup.threshold == defaults.DEDUP_THRESHOLD
+    text = "[dedup]\nthreshold = 0.75\nmax_document_frequency = 80\n" + GOOD
+    rules = load_config(write(tmp_path, text)).dedup
+    assert (rules.threshold, rules.max_document_frequency) == (0.75, 80)
+    assert rules.min_shingles == defaults.DEDUP_MIN_SHINGLES

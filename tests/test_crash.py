@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from conftest import run_newswatch
 
-from pipelines.alerts import INTERRUPTED
+from pipelines.outbox import INTERRUPTED
 from samples.demo import DEMO_SITES
 from samples.localserver import SITES_DIR, SiteServers
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer
+
+pytestmark = pytest.mark.crawl  # newswatch passes killed and run again
 
 pytest_plugins = ["smtpserver"]
 

@@ -1,38 +1,40 @@
-"""Deduplication semantics from DESIGN.md, each case against a real SQLite file."""
+"""Deduplication semantics (docs/extraction.md, "Deduplication"), each case against a real
+SQLite file."""
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from pipelines.dedup import (
-    CONTAINMENT_THRESHOLD,
-    MAX_DOCUMENT_FREQUENCY,
+    RULES,
     content_hash,
     find_duplicate,
     index_document,
     normalize_words,
     shingle_hashes,
 )
+from pipelines.models import DedupRules
 from pipelines.seeds import import_seeds, seed_files
-from pipelines.store import insert_row, open_db, table
+from pipelines.store import Store, open_store, table
 
 SEED_FR = "001_62e89c347e542044.txt"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> sqlite_utils.Database:
-    database = open_db(tmp_path / "nw.db")
-    import_seeds(database, [])
-    return database
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "nw.db") as opened:
+        import_seeds(opened, [])
+        yield opened
 
 
-def seed_id(db: sqlite_utils.Database, name: str) -> int:
-    return int(db.execute("SELECT id FROM articles WHERE url = ?", [f"seed:{name}"]).fetchone()[0])
+def seed_id(store: Store, name: str) -> int:
+    row = store.db.execute("SELECT id FROM articles WHERE url = ?", [f"seed:{name}"]).fetchone()
+    return int(row[0])
 
 
 def seed_body(name: str) -> str:
@@ -43,30 +45,30 @@ def seed_body(name: str) -> str:
 
 
 def test_seed_import_is_idempotent(tmp_path: Path) -> None:
-    database = open_db(tmp_path / "nw.db")
+    database = open_store(tmp_path / "nw.db")
     assert import_seeds(database, []) == 5
     assert import_seeds(database, []) == 0
-    rows = list(table(database, "articles").rows_where("source = 'seed'"))
+    rows = list(table(database.db, "articles").rows_where("source = 'seed'"))
     assert sorted(r["url"] for r in rows) == sorted(f"seed:{f.name}" for f in seed_files())
 
 
 def test_copy_with_other_boilerplate_and_a_sentence_cut_is_a_duplicate(
-    db: sqlite_utils.Database,
+    store: Store,
 ) -> None:
     body = seed_body(SEED_FR).split("\n")
     copy = "\n".join(["Partagez sur Facebook", *body[:-2], body[-1], "Newsletter : inscrivez-vous"])
-    dup = find_duplicate(db, copy)
-    assert dup is not None and dup.article_id == seed_id(db, SEED_FR)
+    dup = find_duplicate(store, copy)
+    assert dup is not None and dup.article_id == seed_id(store, SEED_FR)
     assert dup.overlap >= 0.8
 
 
-def test_added_sentence_is_still_a_duplicate(db: sqlite_utils.Database) -> None:
+def test_added_sentence_is_still_a_duplicate(store: Store) -> None:
     copy = seed_body(SEED_FR) + "\nLe ministère n'a pas souhaité commenter ces informations hier."
-    dup = find_duplicate(db, copy)
-    assert dup is not None and dup.article_id == seed_id(db, SEED_FR)
+    dup = find_duplicate(store, copy)
+    assert dup is not None and dup.article_id == seed_id(store, SEED_FR)
 
 
-def test_one_shared_background_sentence_is_not_a_duplicate(db: sqlite_utils.Database) -> None:
+def test_one_shared_background_sentence_is_not_a_duplicate(store: Store) -> None:
     text = (
         "Le Maroc a reçu jeudi une première livraison de blindés destinés aux Forces armées"
         " royales, selon un communiqué publié à Rabat. Les véhicules, assemblés à Kénitra,"
@@ -78,10 +80,10 @@ def test_one_shared_background_sentence_is_not_a_duplicate(db: sqlite_utils.Data
         " accords d'Abraham, a ouvert de nouveaux partenariats industriels. Le coût total du"
         " programme n'a pas été rendu public par le ministère délégué chargé de la défense."
     )
-    assert find_duplicate(db, text) is None
+    assert find_duplicate(store, text) is None
 
 
-def test_article_whose_lead_is_a_seed_teaser_is_new(db: sqlite_utils.Database) -> None:
+def test_article_whose_lead_is_a_seed_teaser_is_new(store: Store) -> None:
     teaser = (
         "Une coalition internationale dédiée à la cyberdéfense a été mise en place en Israël"
         " en marge du sommet international de la cyber-industrie Cybertech Global 2023 qui"
@@ -92,23 +94,23 @@ def test_article_whose_lead_is_a_seed_teaser_is_new(db: sqlite_utils.Database) -
         f" exercices communs et les moyens consacrés à la protection des réseaux publics."
         for i in range(1, 9)
     )
-    assert find_duplicate(db, teaser + " à Tel-Aviv. " + rest) is None
+    assert find_duplicate(store, teaser + " à Tel-Aviv. " + rest) is None
 
 
-def test_same_story_in_another_language_is_new(db: sqlite_utils.Database) -> None:
+def test_same_story_in_another_language_is_new(store: Store) -> None:
     # The English seed tells the January 2023 meeting that the French seed 001 also tells.
     # Take the English seed out of the index: the French one must not claim its text.
-    english_id = seed_id(db, "003_644d7ec9ad0a14b6.txt")
-    english = table(db, "articles").get(english_id)["text"]
-    db.execute("DELETE FROM shingles WHERE article_id = ?", [english_id])
-    db.execute("UPDATE articles SET content_hash = 'x' WHERE id = ?", [english_id])
-    assert find_duplicate(db, english) is None
+    english_id = seed_id(store, "003_644d7ec9ad0a14b6.txt")
+    english = table(store.db, "articles").get(english_id)["text"]
+    store.db.execute("DELETE FROM shingles WHERE article_id = ?", [english_id])
+    store.db.execute("UPDATE articles SET content_hash = 'x' WHERE id = ?", [english_id])
+    assert find_duplicate(store, english) is None
 
 
-def test_exact_copy_points_to_the_original(db: sqlite_utils.Database) -> None:
+def test_exact_copy_points_to_the_original(store: Store) -> None:
     text = seed_body(SEED_FR)
-    first = store_original(db, text)
-    dup = find_duplicate(db, "  " + text.replace("\n", "\n\n"))
+    first = store_original(store, text)
+    dup = find_duplicate(store, "  " + text.replace("\n", "\n\n"))
     assert dup is not None and dup.exact and dup.article_id == first
 
 
@@ -136,29 +138,38 @@ NEW_EN = [
 ]
 
 
-def assert_copy_of(db: sqlite_utils.Database, text: str, seed: str) -> float:
-    dup = find_duplicate(db, text)
+def assert_copy_of(store: Store, text: str, seed: str) -> float:
+    dup = find_duplicate(store, text)
     assert dup is not None, "not recognised as a copy"
-    assert dup.article_id == seed_id(db, seed)
+    assert dup.article_id == seed_id(store, seed)
     return dup.overlap
 
 
-def test_copy_under_a_changed_title_is_a_duplicate(db: sqlite_utils.Database) -> None:
+def test_copy_under_a_changed_title_is_a_duplicate(store: Store) -> None:
     copy = "Rabat et Tel-Aviv approfondissent leur partenariat militaire\n" + seed_body(SEED_FR)
-    assert assert_copy_of(db, copy, SEED_FR) >= 0.9
+    assert assert_copy_of(store, copy, SEED_FR) >= 0.9
 
 
 def test_syndicated_copy_with_its_own_intro_and_outro_is_a_duplicate(
-    db: sqlite_utils.Database,
+    store: Store,
 ) -> None:
     body = seed_body(SEED_FR2).split("\n")
     copy = "\n".join([NEW_FR[0], *body[1:], NEW_FR[1]])
-    assert assert_copy_of(db, copy, SEED_FR2) >= CONTAINMENT_THRESHOLD
+    assert assert_copy_of(store, copy, SEED_FR2) >= RULES.threshold
 
 
-def test_copy_cut_to_sixty_percent_is_a_duplicate(db: sqlite_utils.Database) -> None:
+def test_the_threshold_comes_from_the_rules(store: Store) -> None:
+    """``[dedup] threshold`` decides: the same half copy is a copy at 0.4, not at 0.9."""
     words = seed_body(SEED_EN).split(" ")
-    assert assert_copy_of(db, " ".join(words[: len(words) * 6 // 10]), SEED_EN) >= 0.9
+    half = " ".join(words[: len(words) // 2]) + " " + " ".join(NEW_FR)
+    found = find_duplicate(store, half, rules=DedupRules(threshold=0.4))
+    assert found is not None and found.article_id == seed_id(store, SEED_EN)
+    assert find_duplicate(store, half, rules=DedupRules(threshold=0.9)) is None
+
+
+def test_copy_cut_to_sixty_percent_is_a_duplicate(store: Store) -> None:
+    words = seed_body(SEED_EN).split(" ")
+    assert assert_copy_of(store, " ".join(words[: len(words) * 6 // 10]), SEED_EN) >= 0.9
 
 
 INTERLEAVED = [
@@ -171,17 +182,17 @@ INTERLEAVED = [
 ]
 
 
-def test_lines_a_site_interleaves_do_not_lower_the_overlap(db: sqlite_utils.Database) -> None:
+def test_lines_a_site_interleaves_do_not_lower_the_overlap(store: Store) -> None:
     """Captions, credits and "read also" links between the paragraphs of a copy: the copy
     stays about as close to its original as it is without them (the caption is new text)."""
     body = seed_body(SEED_FR2).split("\n")[1:]
-    clean = assert_copy_of(db, "\n".join(body), SEED_FR2)
+    clean = assert_copy_of(store, "\n".join(body), SEED_FR2)
     interleaved = [line for i, paragraph in enumerate(body)
                    for line in (paragraph, INTERLEAVED[i % len(INTERLEAVED)])]  # fmt: skip
-    assert assert_copy_of(db, "\n".join(interleaved), SEED_FR2) >= clean - 0.1
+    assert assert_copy_of(store, "\n".join(interleaved), SEED_FR2) >= clean - 0.1
 
 
-def test_copy_of_a_short_original_is_a_duplicate(db: sqlite_utils.Database) -> None:
+def test_copy_of_a_short_original_is_a_duplicate(store: Store) -> None:
     """An original of 60 words: a brief. A copy with another site's furniture is a copy."""
     brief = (
         "Le Maroc a réceptionné lundi à Benguérir un deuxième lot de drones de reconnaissance"
@@ -190,9 +201,9 @@ def test_copy_of_a_short_original_is_a_duplicate(db: sqlite_utils.Database) -> N
         " dernier. Les appareils doivent rejoindre une escadrille basée dans le sud du pays avant"
         " la fin du mois, ajoute le communiqué."
     )
-    original = store_original(db, brief)
+    original = store_original(store, brief)
     copy = "Partager sur Facebook\n" + brief + "\nAbonnez-vous à notre newsletter"
-    dup = find_duplicate(db, copy)
+    dup = find_duplicate(store, copy)
     assert dup is not None and dup.article_id == original
 
 
@@ -212,17 +223,15 @@ def print_layout(text: str, every: int, joiner: str) -> str:
 
 
 @pytest.mark.parametrize("joiner", ["", " ", "\n"])
-def test_print_edition_copy_with_split_words_is_a_duplicate(
-    db: sqlite_utils.Database, joiner: str
-) -> None:
+def test_print_edition_copy_with_split_words_is_a_duplicate(store: Store, joiner: str) -> None:
     """One long word in three split at a line end breaks about half of the shingles."""
     copy = print_layout(seed_body(SEED_FR2), 3, joiner)
     assert copy.count("-") >= seed_body(SEED_FR2).count("-") + 10
-    assert assert_copy_of(db, copy, SEED_FR2) >= 0.9
+    assert assert_copy_of(store, copy, SEED_FR2) >= 0.9
 
 
 def test_print_column_copy_with_a_line_per_printed_line_is_a_duplicate(
-    db: sqlite_utils.Database,
+    store: Store,
 ) -> None:
     """A copy that kept the column's line breaks (``<br>`` tags): short lines, one sentence."""
     column = "\n".join(
@@ -230,7 +239,7 @@ def test_print_column_copy_with_a_line_per_printed_line_is_a_duplicate(
         for paragraph in seed_body(SEED_FR2).split("\n")
         for line in textwrap.wrap(paragraph, 40)
     )
-    assert assert_copy_of(db, column, SEED_FR2) >= 0.9
+    assert assert_copy_of(store, column, SEED_FR2) >= 0.9
 
 
 def test_line_end_hyphens_join_only_a_split_word() -> None:
@@ -243,7 +252,7 @@ def test_line_end_hyphens_join_only_a_split_word() -> None:
         assert len(normalize_words(kept)) == len(re.findall(r"\w+", kept)), kept
 
 
-def test_compounds_of_a_new_text_are_not_joined(db: sqlite_utils.Database) -> None:
+def test_compounds_of_a_new_text_are_not_joined(store: Store) -> None:
     """Only the words the closest document has whole are joined: a new text full of
     compounds ("état-major", "Tel-Aviv") stays new."""
     text = "\n".join(
@@ -253,38 +262,38 @@ def test_compounds_of_a_new_text_are_not_joined(db: sqlite_utils.Database) -> No
             *NEW_FR,
         ]
     )
-    assert find_duplicate(db, text) is None
+    assert find_duplicate(store, text) is None
 
 
 # --- new articles that only borrow a little ---------------------------------------------
 
 
-def test_one_shared_teaser_line_is_not_a_duplicate(db: sqlite_utils.Database) -> None:
+def test_one_shared_teaser_line_is_not_a_duplicate(store: Store) -> None:
     teaser = (
         "Plusieurs médias marocains et israéliens ont annoncé l’acquisition « imminente » par le"
         " Maroc des avions de combat américains F-35."
     )
-    assert find_duplicate(db, "\n".join([NEW_FR[0], teaser, NEW_FR[1], NEW_FR[2]])) is None
+    assert find_duplicate(store, "\n".join([NEW_FR[0], teaser, NEW_FR[1], NEW_FR[2]])) is None
 
 
 def test_roundup_quoting_two_paragraphs_of_a_stored_article_is_new(
-    db: sqlite_utils.Database,
+    store: Store,
 ) -> None:
     body = seed_body(SEED_EN).split("\n")
     roundup = "\n".join([*NEW_EN, body[3], body[4], *NEW_EN[::-1], *FRESH_EN])
-    assert find_duplicate(db, roundup) is None
+    assert find_duplicate(store, roundup) is None
 
 
-def test_a_short_new_article_sharing_one_sentence_is_new(db: sqlite_utils.Database) -> None:
+def test_a_short_new_article_sharing_one_sentence_is_new(store: Store) -> None:
     sentence = (
         "Alors qu’Israël et le Maroc entretiennent des relations militaires secrètes depuis des"
         " années, ils ont rétabli des relations officielles en 2020 dans le cadre des accords"
         " d’Abraham."
     )
-    assert find_duplicate(db, "\n".join([NEW_FR[0], sentence, NEW_FR[2]])) is None
+    assert find_duplicate(store, "\n".join([NEW_FR[0], sentence, NEW_FR[2]])) is None
 
 
-def test_phrasing_that_many_documents_share_is_no_evidence(db: sqlite_utils.Database) -> None:
+def test_phrasing_that_many_documents_share_is_no_evidence(store: Store) -> None:
     """Background paragraphs that 60 stored articles repeat do not make a copy of any of
     them, even when they are most of a new text."""
     background = (
@@ -297,21 +306,19 @@ def test_phrasing_that_many_documents_share_is_no_evidence(db: sqlite_utils.Data
         " d'usines au Maroc, dont la fabrication de drones près de Benslimane, tandis que les"
         " deux armées organisent des exercices et des formations communes chaque année."
     )
-    for i in range(MAX_DOCUMENT_FREQUENCY + 10):
-        store_original(db, f"{FRESH_FR[i % len(FRESH_FR)]} Dépêche numéro {i}.\n{background}")
+    for i in range(RULES.max_document_frequency + 10):
+        store_original(store, f"{FRESH_FR[i % len(FRESH_FR)]} Dépêche numéro {i}.\n{background}")
     text = "\n".join([NEW_FR[1], background, NEW_FR[2]])
-    assert find_duplicate(db, text) is None
+    assert find_duplicate(store, text) is None
     # Each of the 60 holds most of the text; none is the one it copies.
     shared = len(shingle_hashes(background) & shingle_hashes(text)) / len(shingle_hashes(text))
-    assert shared >= CONTAINMENT_THRESHOLD
+    assert shared >= RULES.threshold
 
 
-def store_original(db: sqlite_utils.Database, text: str) -> int:
+def store_original(store: Store, text: str) -> int:
     """Store and index a text the way process_page stores a new original."""
-    n = db.execute("SELECT count(*) FROM articles").fetchone()[0]
-    article_id = insert_row(
-        db,
-        "articles",
+    n = store.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    article_id = store.insert_article(
         {
             "url": f"https://stored.example/{n}",
             "url_key": f"stored.example/{n}",
@@ -321,7 +328,7 @@ def store_original(db: sqlite_utils.Database, text: str) -> int:
             "content_hash": content_hash(text),
         },
     )
-    index_document(db, article_id, text)
+    index_document(store, article_id, text)
     return article_id
 
 

@@ -285,16 +285,17 @@ def test_a_crash_on_an_article_or_a_listing_spoils_the_listings() -> None:
 
 
 def test_rel_canonical_names_a_stored_article_of_the_same_site_only(tmp_path: Path) -> None:
-    from pipelines.store import canonical_target, insert_row, open_db, utcnow
+    from pipelines.clock import utcnow
+    from pipelines.store import open_store
     from pipelines.urls import url_key
 
-    db = open_db(tmp_path / "nw.db")
+    store = open_store(tmp_path / "nw.db")
     stored = "https://s.example/a,1.html"
     row = {"url": stored, "url_key": url_key(stored), "source": "s", "text": "t"}
-    insert_row(db, "articles", row | {"fetched_at": utcnow()})
+    store.insert_article(row | {"fetched_at": utcnow()})
     copy = "https://s.example/amp/copy-of-a,1.html"
-    assert canonical_target(db, copy, stored + "?utm_source=x") == stored
-    assert canonical_target(db, stored, stored) is None  # the page itself
-    assert canonical_target(db, copy, "https://s.example/other,2.html") is None  # not stored
-    assert canonical_target(db, "https://other.example/x", stored) is None  # another site
-    assert canonical_target(db, copy, None) is None
+    assert store.canonical_target(copy, stored + "?utm_source=x") == stored
+    assert store.canonical_target(stored, stored) is None  # the page itself
+    assert store.canonical_target(copy, "https://s.example/other,2.html") is None  # not stored
+    assert store.canonical_target("https://other.example/x", stored) is None  # another site
+    assert store.canonical_target(copy, None) is None

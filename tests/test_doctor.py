@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from click.testing import CliRunner, Result
+from conftest import garbage_server
 
 from crawler.cli import main
 from pipelines.store import MIGRATIONS, open_db
@@ -127,30 +124,3 @@ def test_the_database_is_checked_without_being_changed(tmp_path: Path) -> None:
     result = doctor(config)
     assert result.exit_code == 1
     assert f"FAIL  database: {db_path}: not a writable SQLite database: " in result.output
-
-
-@contextmanager
-def garbage_server() -> Iterator[str]:
-    """A server on 127.0.0.1 that answers every request with a line that is not HTTP."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"garbage\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-        listener.close()

@@ -7,17 +7,17 @@ import mailbox
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import sqlite_utils
 
+from pipelines.channels.email import EmailChannel, MaildirTransport
+from pipelines.channels.smtp import SmtpTransport
 from pipelines.config import Config, parse_config
 from pipelines.errors import ConfigError
-from pipelines.health import SourcePass, send_notices, update_health
-from pipelines.outbox import MAX_ATTEMPTS, backoff
-from pipelines.store import open_db
-from pipelines.transport import MaildirTransport, SmtpTransport
+from pipelines.health import SourcePass, update_health
+from pipelines.outbox import MAX_ATTEMPTS, SendReport, backoff, send_all
+from pipelines.store import Store, open_store
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer
@@ -41,17 +41,27 @@ def config(tmp_path: Path, health: str = "[health]\nfailing_passes = 3\n") -> Co
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> sqlite_utils.Database:
-    return open_db(tmp_path / "newswatch.db")
+def db(tmp_path: Path) -> Store:
+    return open_store(tmp_path / "newswatch.db")
 
 
-def states(db: sqlite_utils.Database) -> list[tuple[str, int]]:
-    return [(r["state"], r["bad_passes"]) for r in db.query("SELECT * FROM source_health")]
+def states(db: Store) -> list[tuple[str, int]]:
+    return [(r["state"], r["bad_passes"]) for r in db.db.query("SELECT * FROM source_health")]
 
 
-def test_failing_after_n_bad_passes_once_and_recovered_once(
-    db: sqlite_utils.Database, tmp_path: Path
-) -> None:
+def send_notices(
+    db: Store,
+    transport: SmtpTransport | MaildirTransport | None,
+    cfg: Config,
+    **options: Any,
+) -> SendReport:
+    """One send over the email channel (``transport`` None: a dry run)."""
+    if transport is None:
+        return send_all(db, cfg, [], dry_run=True, **options)
+    return send_all(db, cfg, [EmailChannel(transport)], **options)
+
+
+def test_failing_after_n_bad_passes_once_and_recovered_once(db: Store, tmp_path: Path) -> None:
     cfg = config(tmp_path)
     queued = [update_health(db, run, [DOWN], cfg) for run in (1, 2, 3, 4, 5)]
     assert queued == [[], [], ["bladi failing"], [], []]
@@ -59,12 +69,12 @@ def test_failing_after_n_bad_passes_once_and_recovered_once(
     assert update_health(db, 6, [UP], cfg) == ["bladi recovered"]
     assert update_health(db, 7, [UP], cfg) == []
     assert states(db) == [("ok", 0)]
-    kinds = [(r["kind"], r["run_id"], r["status"]) for r in db.query("SELECT * FROM notices")]
+    kinds = [(r["kind"], r["run_id"], r["status"]) for r in db.db.query("SELECT * FROM notices")]
     assert kinds == [("failing", 3, "pending"), ("recovered", 6, "pending")]
 
 
 def test_a_good_pass_resets_the_count_and_page_errors_do_not_count(
-    db: sqlite_utils.Database, tmp_path: Path
+    db: Store, tmp_path: Path
 ) -> None:
     cfg = config(tmp_path)
     gone = SourcePass("bladi", {"http_404": 2, "robots": 1}, 0)  # pages, not the source
@@ -76,7 +86,7 @@ def test_a_good_pass_resets_the_count_and_page_errors_do_not_count(
 
 
 def test_notices_over_smtp_plain_utf8_with_proper_headers(
-    db: sqlite_utils.Database, tmp_path: Path, smtp_server: SmtpServer
+    db: Store, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     cfg = config(tmp_path, '[health]\nfailing_passes = 1\noperator = ["ops@example.org"]\n')
     update_health(db, 1, [DOWN], cfg)
@@ -94,12 +104,12 @@ def test_notices_over_smtp_plain_utf8_with_proper_headers(
     assert "Bladi (sample) (bladi)" in body and "refused x3" in body
     again = send_notices(db, SmtpTransport.from_url(smtp_server.url), cfg)
     assert again.sent == 0 and len(smtp_server.received) == 1
-    row = next(db.query("SELECT status, attempts, sent_at FROM notices"))
+    row = next(db.db.query("SELECT status, attempts, sent_at FROM notices"))
     assert (row["status"], row["attempts"]) == ("sent", 1) and row["sent_at"]
 
 
 def test_smtp_down_costs_no_attempt_and_keeps_the_notices_for_the_next_send(
-    db: sqlite_utils.Database, tmp_path: Path, closed_port: int, smtp_server: SmtpServer
+    db: Store, tmp_path: Path, closed_port: int, smtp_server: SmtpServer
 ) -> None:
     cfg = config(tmp_path, "[health]\nfailing_passes = 1\n")
     update_health(db, 1, [DOWN], cfg)
@@ -108,7 +118,7 @@ def test_smtp_down_costs_no_attempt_and_keeps_the_notices_for_the_next_send(
     assert (down.sent, down.failed, down.retrying, down.held) == (0, 0, 0, 2)
     assert len(down.errors) == 1  # one connection tried, the second notice waited
     assert f"127.0.0.1:{closed_port}" in down.errors[0]
-    rows = list(db.query("SELECT status, attempts, next_attempt_at, last_error FROM notices"))
+    rows = list(db.db.query("SELECT status, attempts, next_attempt_at, last_error FROM notices"))
     assert [(r["status"], r["attempts"], r["next_attempt_at"]) for r in rows] == [
         ("pending", 0, None),
         ("pending", 0, None),
@@ -122,7 +132,7 @@ def test_smtp_down_costs_no_attempt_and_keeps_the_notices_for_the_next_send(
 
 
 def test_a_refused_notice_waits_out_a_backoff_then_fails(
-    db: sqlite_utils.Database, tmp_path: Path, smtp_rejecting_server: SmtpServer
+    db: Store, tmp_path: Path, smtp_rejecting_server: SmtpServer
 ) -> None:
     cfg = config(tmp_path, f'[health]\nfailing_passes = 1\noperator = ["{REJECTED_RECIPIENT}"]\n')
     update_health(db, 1, [DOWN], cfg)
@@ -130,7 +140,7 @@ def test_a_refused_notice_waits_out_a_backoff_then_fails(
     start = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     first = send_notices(db, transport, cfg, now=start)
     assert (first.sent, first.retrying, first.failed) == (0, 1, 0)
-    row = next(db.query("SELECT status, attempts, next_attempt_at FROM notices"))
+    row = next(db.db.query("SELECT status, attempts, next_attempt_at FROM notices"))
     assert (row["status"], row["attempts"]) == ("pending", 1)
     assert row["next_attempt_at"] == (start + backoff(1)).isoformat()
     early = send_notices(db, transport, cfg, now=start + timedelta(minutes=1))
@@ -138,7 +148,7 @@ def test_a_refused_notice_waits_out_a_backoff_then_fails(
     for _ in range(MAX_ATTEMPTS - 1):
         last = send_notices(db, transport, cfg, ignore_backoff=True)
     assert (last.failed, last.retrying) == (1, 0)
-    row = next(db.query("SELECT status, attempts, next_attempt_at FROM notices"))
+    row = next(db.db.query("SELECT status, attempts, next_attempt_at FROM notices"))
     assert (row["status"], row["attempts"], row["next_attempt_at"]) == (
         "failed",
         MAX_ATTEMPTS,
@@ -147,7 +157,7 @@ def test_a_refused_notice_waits_out_a_backoff_then_fails(
     assert smtp_rejecting_server.received == []
 
 
-def test_maildir_and_dry_run(db: sqlite_utils.Database, tmp_path: Path) -> None:
+def test_maildir_and_dry_run(db: Store, tmp_path: Path) -> None:
     cfg = config(tmp_path, "[health]\nfailing_passes = 1\n")
     update_health(db, 1, [DOWN], cfg)
     update_health(db, 2, [UP], cfg)

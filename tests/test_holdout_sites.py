@@ -1,6 +1,6 @@
 """An independent end-to-end check of newswatch against sites its rules were not tuned on.
 
-``tests/data/holdout-sites`` holds four small static news sites (an Arc XP site and a
+``samples/holdout`` holds four small static news sites (an Arc XP site and a
 WordPress site in French, a Dutch news site, an English defense-trade site) with the
 boilerplate real sites carry. They are served on 127.0.0.1 and crawled by ``newswatch run``
 through a config built from their MANIFEST.json; then the ``articles`` and ``alerts`` tables and
@@ -21,7 +21,6 @@ The per-page report is printed; run ``pytest -s tests/test_holdout_sites.py`` to
 
 from __future__ import annotations
 
-import json
 import mailbox
 import re
 import sqlite3
@@ -33,15 +32,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import manifest_config, run_newswatch
+from conftest import run_newswatch
 
 from pipelines.dedup import shingle_hashes
 from pipelines.urls import url_key
 from samples.localserver import serve_sites
+from samples.manifest import HOLDOUT_DIR, SampleArticle, load_manifest, write_config
 
-HOLDOUT_DIR = Path(__file__).resolve().parent / "data" / "holdout-sites"
+pytestmark = pytest.mark.crawl  # one newswatch pass over the holdout sites
+
 SEED_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "seed_corpus"
-MANIFEST: dict[str, Any] = json.loads((HOLDOUT_DIR / "MANIFEST.json").read_text("utf-8"))
+MANIFEST = load_manifest(HOLDOUT_DIR)
 SITES = tuple(MANIFEST)
 NOT_STORED = {"missing", "not-article"}
 MIN_PRECISION = 0.9
@@ -54,7 +55,7 @@ class Page:
     """One manifest row, what the analyst expects of it and what newswatch did with it."""
 
     site: str
-    entry: dict[str, Any]
+    entry: SampleArticle
     url: str
     rows: list[sqlite3.Row] = field(default_factory=list)
     alerts: list[sqlite3.Row] = field(default_factory=list)
@@ -63,7 +64,7 @@ class Page:
 
     @property
     def kind(self) -> str:
-        return str(self.entry["kind"])
+        return self.entry.kind
 
     @property
     def expect_stored(self) -> bool:
@@ -71,11 +72,11 @@ class Page:
 
     @property
     def expect_seed(self) -> str | None:
-        return self.entry["copy_of_seed"]
+        return self.entry.copy_of_seed
 
     @property
     def expect_alert(self) -> bool:
-        return self.expect_stored and bool(self.entry["relevant"]) and not self.expect_seed
+        return self.expect_stored and self.entry.relevant and not self.expect_seed
 
     def problems(self, seed_names: Mapping[int, str]) -> list[str]:
         found = []
@@ -89,8 +90,8 @@ class Page:
         row = self.rows[0]
         if row["source"] != self.site:
             found.append(f"source {row['source']!r}, expected {self.site!r}")
-        if row["lang"] != self.entry["lang"]:
-            found.append(f"lang {row['lang']!r}, expected {self.entry['lang']!r}")
+        if row["lang"] != self.entry.lang:
+            found.append(f"lang {row['lang']!r}, expected {self.entry.lang!r}")
         dup = seed_names.get(row["duplicate_of"], row["duplicate_of"])
         if dup != self.expect_seed:
             found.append(f"duplicate_of {dup!r}, expected {self.expect_seed!r}")
@@ -192,8 +193,8 @@ def _collect(bases: Mapping[str, str], work: Path, result: Any, seconds: float) 
 
     pages, claimed = [], set()
     for site in SITES:
-        for entry in MANIFEST[site]["articles"]:
-            url = bases[site] + entry["path"]
+        for entry in MANIFEST[site].articles:
+            url = bases[site] + entry.path
             key = url_key(url)
             claimed.add(key)
             page = Page(site, entry, url, by_key.get(key, []), alerts_by_key.get(key, []))
@@ -269,11 +270,11 @@ def print_report(o: Outcome) -> None:
                 act += f" topics={_short(topics, 60)}"
         else:
             act = "not stored" + (f", alerts={len(p.alerts)}" if p.alerts else "")
-        print(f"{mark} {p.site:<11} {p.kind:<19} {_short(p.entry['title'], 70)}")
-        print(f"       {p.entry['path']}")
+        print(f"{mark} {p.site:<11} {p.kind:<19} {_short(p.entry.title, 70)}")
+        print(f"       {p.entry.path}")
         print(f"       expected: {exp}")
         print(f"       actual:   {act}")
-        if p.rows and (p.rows[0]["title"] or "") != p.entry["title"]:
+        if p.rows and (p.rows[0]["title"] or "") != p.entry.title:
             print(f"       note: stored title {p.rows[0]['title']!r}")
         for problem in problems:
             print(f"       !! {problem}")
@@ -313,7 +314,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     config = work / "newswatch.toml"
     with serve_sites(HOLDOUT_DIR, SITES) as servers:
         bases = {name: servers[name] for name in SITES}
-        config.write_text(manifest_config(MANIFEST, bases), encoding="utf-8")
+        write_config(config, MANIFEST, bases)
         started = time.monotonic()
         result = run_newswatch("run", config=config, timeout=RUN_TIMEOUT)
         seconds = time.monotonic() - started
@@ -325,11 +326,12 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
 # -- the manifest itself ---------------------------------------------------------------------
 def test_manifest_patterns_match_articles_only() -> None:
     for site, spec in MANIFEST.items():
-        pattern = re.compile(spec["article_pattern"])
-        for entry in spec["articles"]:
-            url = "http://127.0.0.1:8000" + entry["path"]
-            assert bool(pattern.search(url)) == (entry["kind"] != "not-article"), (site, entry)
-        for path in spec["section_pages"]:
+        assert spec.source.article_pattern is not None
+        pattern = re.compile(spec.source.article_pattern)
+        for entry in spec.articles:
+            url = "http://127.0.0.1:8000" + entry.path
+            assert bool(pattern.search(url)) == (entry.kind != "not-article"), (site, entry)
+        for path in spec.section_pages:
             assert not pattern.search("http://127.0.0.1:8000" + path), (site, path)
 
 
@@ -346,7 +348,7 @@ def test_every_article_is_stored_once_with_its_language(outcome: Outcome) -> Non
             continue
         if len(p.rows) != 1:
             wrong.append(f"{p.url}: {len(p.rows)} row(s)")
-        elif (p.rows[0]["source"], p.rows[0]["lang"]) != (p.site, p.entry["lang"]):
+        elif (p.rows[0]["source"], p.rows[0]["lang"]) != (p.site, p.entry.lang):
             wrong.append(f"{p.url}: source/lang {p.rows[0]['source']}/{p.rows[0]['lang']}")
     extra = [r["url"] for r in outcome.unexpected_rows]
     assert not wrong and not extra, {"wrong": wrong, "unexpected rows": extra}

@@ -21,6 +21,8 @@ from conftest import run_newswatch
 from samples.localserver import RequestRecord, SiteServers, serve_sites
 from samples.sitegen import article_html, article_path, article_title, published, write_site
 
+pytestmark = pytest.mark.crawl  # every test runs newswatch passes
+
 ARTICLES = 30
 PATTERN = r"/news/\d{4}/\d\d/story-"
 

@@ -7,6 +7,7 @@ section pages of the sample sites list, since other tests take it as their expec
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import re
@@ -28,20 +29,20 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from samples.localserver import (
-    SITES_DIR,
-    RequestRecord,
-    SiteServers,
-    candidate_files,
-    file_for_target,
-    serve_sites,
+from samples.localserver import SITES_DIR, RequestRecord, SiteServers, serve_sites
+from samples.manifest import (
+    DEMO_DIR,
+    HOLDOUT_DIR,
+    SYNDICATION_DIR,
+    Manifest,
+    SampleArticle,
+    load_manifest,
 )
+from samples.sitefiles import candidate_files, file_for_target
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "pipelines" / "seed_corpus"
-MANIFEST: dict[str, dict[str, Any]] = json.loads(
-    (SITES_DIR / "MANIFEST.json").read_text(encoding="utf-8")
-)
+MANIFEST = load_manifest(SITES_DIR)
 SITES = sorted(MANIFEST)
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 ISO_PAGE = "/bank-al-maghrib-croissance-2027,104455.html"
@@ -94,14 +95,14 @@ def target_of(url: str) -> str:
 def canonical_target(url: str, site: str) -> str:
     """The manifest path of a listed URL: tracking parameters a site adds are dropped."""
     parts = urlsplit(url)
-    drop = set(MANIFEST[site]["tracking_params"])
+    drop = set(MANIFEST[site].tracking_params)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in drop])
     return parts.path + (f"?{query}" if query else "")
 
 
-def entries(site: str, listed: str | None = None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = MANIFEST[site]["articles"]
-    return [r for r in rows if listed is None or listed in r["listed_in"]]
+def entries(site: str, listed: str | None = None) -> list[SampleArticle]:
+    rows = MANIFEST[site].articles
+    return [r for r in rows if listed is None or listed in r.listed_in]
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +216,9 @@ def test_head_sends_the_headers_of_get_without_a_body(editable: tuple[SiteServer
     assert head.body == b""
     assert head.headers["Content-Length"] == str(len(got.body))
     assert head.headers["ETag"] == got.headers["ETag"]
-    assert servers.requests("bladi")[-1] == RequestRecord("HEAD", ARTICLE, 200, 0)
+    last = servers.requests("bladi")[-1]
+    assert last == RequestRecord("HEAD", ARTICLE, 200, 0, last.user_agent)
+    assert last.user_agent.startswith("Python-urllib/")  # the client's User-Agent is logged
 
 
 # --- conditional GET ----------------------------------------------------------------------
@@ -229,7 +232,8 @@ def test_if_none_match_gets_304(editable: tuple[SiteServers, Path]) -> None:
     again = fetch(url, {"If-None-Match": etag})
     assert (again.status, again.body, again.headers["ETag"]) == (304, b"", etag)
     assert fetch(url, {"If-None-Match": '"other"'}).status == 200
-    assert servers.requests("bladi")[-2] == RequestRecord("GET", "/spip.php?page=backend", 304, 0)
+    record = servers.requests("bladi")[-2]
+    assert record[:4] == ("GET", "/spip.php?page=backend", 304, 0)
 
 
 def test_if_modified_since_gets_304_until_the_file_changes(
@@ -395,17 +399,17 @@ def test_manifest_paths_exist_unless_marked_missing(site: str) -> None:
     folder = SITES_DIR / site
     spec = MANIFEST[site]
     for row in entries(site):
-        found = file_for_target(folder, row["path"])
-        assert (found is None) == (row["kind"] == "missing"), row["path"]
-    listings = [spec["home"], spec["robots"], *spec["feeds"], *spec["sitemaps"]]
-    for target in [*listings, *spec["section_pages"]]:
+        found = file_for_target(folder, row.path)
+        assert (found is None) == (row.kind == "missing"), row.path
+    listings = [spec.home, spec.robots, *spec.feeds, *spec.sitemaps]
+    for target in [*listings, *spec.section_pages]:
         assert file_for_target(folder, target) is not None, target
 
 
 @pytest.mark.parametrize("site", SITES)
 def test_feed_links_are_exactly_the_manifest_feed_entries(sample: SiteServers, site: str) -> None:
     listed: set[str] = set()
-    for feed in MANIFEST[site]["feeds"]:
+    for feed in MANIFEST[site].feeds:
         parsed = feedparser.parse(fetch(sample[site] + feed).body)
         assert not parsed.bozo, (feed, parsed.get("bozo_exception"))
         assert parsed.entries, feed
@@ -413,7 +417,7 @@ def test_feed_links_are_exactly_the_manifest_feed_entries(sample: SiteServers, s
             assert item.link.startswith(sample[site] + "/")
             assert item.get("published") and item.get("summary"), item.link
             listed.add(canonical_target(item.link, site))
-    assert listed == {row["path"] for row in entries(site, "feed")}
+    assert listed == {row.path for row in entries(site, "feed")}
 
 
 def _sitemap_locs(base: str, target: str) -> list[str]:
@@ -428,21 +432,21 @@ def _sitemap_locs(base: str, target: str) -> list[str]:
 def test_sitemap_links_are_in_the_manifest(sample: SiteServers, site: str) -> None:
     spec = MANIFEST[site]
     listed = {
-        target_of(url) for target in spec["sitemaps"] for url in _sitemap_locs(sample[site], target)
+        target_of(url) for target in spec.sitemaps for url in _sitemap_locs(sample[site], target)
     }
-    pages = {row["path"] for row in entries(site)}
-    assert listed - pages <= {spec["home"], spec["section_pages"][0]}
-    assert listed & pages == {row["path"] for row in entries(site, "sitemap")}
+    pages = {row.path for row in entries(site)}
+    assert listed - pages <= {spec.home, spec.section_pages[0]}
+    assert listed & pages == {row.path for row in entries(site, "sitemap")}
 
 
 def test_news_sitemap_carries_google_news_fields(sample: SiteServers) -> None:
     news = "{http://www.google.com/schemas/sitemap-news/0.9}"
     root = lxml.etree.fromstring(fetch(sample["bladna"] + "/sitemap-news.xml").body)
-    rows = {row["path"]: row for row in entries("bladna")}
+    rows = {row.path: row for row in entries("bladna")}
     for url in root.iterfind(f"{SM}url"):
         row = rows[target_of(url.findtext(f"{SM}loc", ""))]
-        assert url.findtext(f"{news}news/{news}publication_date") == row["published"]
-        assert url.findtext(f"{news}news/{news}title") == row["title"]
+        assert url.findtext(f"{news}news/{news}publication_date") == row.published
+        assert url.findtext(f"{news}news/{news}title") == row.title
         assert url.findtext(f"{news}news/{news}publication/{news}language") == "nl"
 
 
@@ -462,7 +466,7 @@ def test_section_pages_link_what_the_manifest_says(sample: SiteServers, site: st
     spec = MANIFEST[site]
     first_page: dict[str, int] = {}
     chain = []
-    for number, (target, page) in enumerate(_section_pages(base, spec["section_pages"][0]), 1):
+    for number, (target, page) in enumerate(_section_pages(base, spec.section_pages[0]), 1):
         chain.append(target)
         following = page.xpath("//head/link[@rel='next']/@href")
         assert not following or following[0] in page.xpath("//body//a/@href")  # visible too
@@ -470,25 +474,25 @@ def test_section_pages_link_what_the_manifest_says(sample: SiteServers, site: st
             url = urljoin(base + target, href)
             if url.startswith(base + "/"):
                 first_page.setdefault(canonical_target(url, site), number)
-    assert chain == spec["section_pages"]
+    assert chain == list(spec.section_pages)
     for row in entries(site):
-        assert ("section" in row["listed_in"]) == (row["path"] in first_page), row["path"]
-        assert row["section_page"] == first_page.get(row["path"]), row["path"]
+        assert ("section" in row.listed_in) == (row.path in first_page), row.path
+        assert row.section_page == first_page.get(row.path), row.path
 
 
 @pytest.mark.parametrize("site", SITES)
 def test_article_pages_carry_the_manifest_metadata(sample: SiteServers, site: str) -> None:
     for row in entries(site):
-        if row["kind"] == "missing":
-            assert fetch(sample[site] + row["path"]).status == 404
+        if row.kind == "missing":
+            assert fetch(sample[site] + row.path).status == 404
             continue
-        page = parse_html(fetch(sample[site] + row["path"]))
-        assert page.get("lang", "").startswith(row["lang"])
-        assert page.xpath("string(//h1)").strip() == row["title"]
-        if row["kind"] == "not-article":
+        page = parse_html(fetch(sample[site] + row.path))
+        assert page.get("lang", "").startswith(row.lang)
+        assert page.xpath("string(//h1)").strip() == row.title
+        if row.kind == "not-article":
             continue
-        assert page.xpath("string(//meta[@property='og:title']/@content)") == row["title"]
-        assert row["published"] in _published_dates(page), row["path"]
+        assert page.xpath("string(//meta[@property='og:title']/@content)") == row.title
+        assert row.published in _published_dates(page), row.path
 
 
 def _published_dates(page: lxml.html.HtmlElement) -> set[str]:
@@ -512,28 +516,47 @@ def _copied_share(page_paragraphs: list[str], seed_text: str) -> float:
 def test_copy_of_seed_is_true_exactly_for_the_copies(sample: SiteServers, site: str) -> None:
     seeds = {path.name: path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt")}
     for row in entries(site):
-        if row["kind"] in ("missing", "not-article"):
+        if row.kind in ("missing", "not-article"):
             continue
-        page = parse_html(fetch(sample[site] + row["path"]))
+        page = parse_html(fetch(sample[site] + row.path))
         paragraphs = [" ".join(p.text_content().split()) for p in page.xpath(BODY_XPATH[site])]
         shares = {name: _copied_share(paragraphs, text) for name, text in seeds.items()}
         copied = {name for name, share in shares.items() if share > 0.5}
-        assert copied == ({row["copy_of_seed"]} if row["copy_of_seed"] else set()), row["path"]
+        assert copied == ({row.copy_of_seed} if row.copy_of_seed else set()), row.path
 
 
 def test_manifest_covers_what_crawl_tests_need() -> None:
     rows = [row for site in SITES for row in entries(site)]
-    articles = [r for r in rows if r["kind"] not in ("not-article", "missing")]
-    assert all(r["listed_in"] for r in rows)
-    assert [r["kind"] for r in rows].count("missing") == 1
-    assert {
-        (site, r["copy_of_seed"]) for site in SITES for r in entries(site) if r["copy_of_seed"]
-    } == {
+    articles = [r for r in rows if r.kind not in ("not-article", "missing")]
+    assert all(r.listed_in for r in rows)
+    assert [r.kind for r in rows].count("missing") == 1
+    assert {(site, r.copy_of_seed) for site in SITES for r in entries(site) if r.copy_of_seed} == {
         ("bladi", "001_62e89c347e542044.txt"),
         ("bladna", "004_7ce244e322db8053.txt"),
         ("trends", "003_644d7ec9ad0a14b6.txt"),
     }
-    assert any(r["listed_in"] == ["section"] and r["section_page"] == 2 for r in articles)
-    assert any(r["listed_in"] == ["sitemap"] for r in articles)
-    assert all("2025-01-01" <= r["published"][:10] <= "2026-11-21" for r in articles)
-    assert all(r["relevant"] == (r["kind"] == "relevant") for r in rows)
+    assert any(r.listed_in == ("section",) and r.section_page == 2 for r in articles)
+    assert any(r.listed_in == ("sitemap",) for r in articles)
+    assert all("2025-01-01" <= (r.published or "")[:10] <= "2026-11-21" for r in articles)
+    assert all(r.relevant == (r.kind == "relevant") for r in rows)
+
+
+@pytest.mark.parametrize("root", [DEMO_DIR, HOLDOUT_DIR, SYNDICATION_DIR], ids=lambda p: p.name)
+def test_every_sample_set_follows_the_one_manifest_schema(root: Path) -> None:
+    manifest = load_manifest(root)
+    assert isinstance(manifest, Manifest) and len(manifest) >= 3
+    raw = json.loads((root / "MANIFEST.json").read_text(encoding="utf-8"))
+    paths = {f"{site.name}:{a.path}" for site, a in manifest.articles()}
+    keys = {f.name for f in dataclasses.fields(SampleArticle)}
+    assert all(set(a) == keys for spec in raw.values() for a in spec["articles"])  # all explicit
+    for site, article in manifest.articles():
+        folder = root / site.name
+        found = file_for_target(folder, article.path)
+        assert (found is None) == (article.expect == "missing"), (site.name, article.path)
+        assert article.copy_of is None or article.copy_of in paths
+        if article.copy_of_seed:
+            assert (SEEDS / article.copy_of_seed).is_file()
+    for site in manifest.values():
+        assert site.source.title and site.source.start_urls or site.source.feeds
+        for target in [*site.source.feeds, *site.source.sitemaps, *site.source.start_urls]:
+            assert file_for_target(root / site.name, target) is not None, (site.name, target)

@@ -11,7 +11,8 @@ from email.parser import BytesParser
 
 import pytest
 
-from pipelines.mail import AlertItem, build_message, render_text
+from pipelines.channels.email import email_message, render_text
+from pipelines.mail import AlertItem, compose_alert
 
 SENDER = "newswatch <alerts@news.example.org>"
 TO = ["analyst@example.org"]
@@ -38,8 +39,11 @@ def make_item(**changes: object) -> AlertItem:
 
 
 def build(items: list[AlertItem], **kwargs: object) -> EmailMessage:
-    options: dict[str, object] = {"sender": SENDER, "to": TO, "now": NOW, **kwargs}
-    return build_message(items, **options)  # type: ignore[arg-type]
+    """The alert composed (a neutral message), then written as the email channel sends it."""
+    options: dict[str, object] = {"sender": SENDER, "now": NOW, **kwargs}
+    to: tuple[str, ...] = tuple(options.pop("to", TO))  # type: ignore[arg-type]
+    composed = compose_alert(items, recipients={"email": to}, **options)  # type: ignore[arg-type]
+    return email_message(composed, to)
 
 
 def round_trip(msg: EmailMessage) -> EmailMessage:

@@ -9,22 +9,26 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from conftest import run_newswatch
 
 from samples.demo import DEMO_SITES
 from samples.localserver import SITES_DIR, SiteServers
+from samples.manifest import SampleArticle, load_manifest
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer
 
+pytestmark = pytest.mark.crawl  # every test runs newswatch or scrapy in a child process
+
 pytest_plugins = ["smtpserver"]
 
-MANIFEST: dict[str, Any] = json.loads((SITES_DIR / "MANIFEST.json").read_text("utf-8"))
-ARTICLE_KINDS_NOT_STORED = {"missing", "not-article"}
+MANIFEST = load_manifest(SITES_DIR)
 
 
-def articles_of(site: str) -> list[dict[str, Any]]:
-    return [a for a in MANIFEST[site]["articles"] if a["kind"] not in ARTICLE_KINDS_NOT_STORED]
+def articles_of(site: str) -> list[SampleArticle]:
+    """The pages of a site that a pass stores (new or duplicate)."""
+    return [a for a in MANIFEST[site].articles if a.stored]
 
 
 def query(config: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
@@ -37,7 +41,7 @@ def query(config: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.
 
 
 def article_requests(servers: SiteServers, site: str) -> list[str]:
-    paths = {a["path"] for a in MANIFEST[site]["articles"]}
+    paths = {a.path for a in MANIFEST[site].articles}
     return [
         r.target
         for r in servers.requests(site)
@@ -53,17 +57,17 @@ def test_first_pass_stores_the_right_rows(config_path: Path, servers: SiteServer
     assert len(seeds) == 5
     for site in DEMO_SITES:
         for a in articles_of(site):
-            row = rows.get(servers[site] + a["path"])
-            assert row is not None, f"{site}{a['path']} not stored"
-            assert (row["source"], row["lang"]) == (site, a["lang"])
-            if a["copy_of_seed"]:
-                assert row["duplicate_of"] == seeds[f"seed:{a['copy_of_seed']}"], a["path"]
+            row = rows.get(servers[site] + a.path)
+            assert row is not None, f"{site}{a.path} not stored"
+            assert (row["source"], row["lang"]) == (site, a.lang)
+            if a.copy_of_seed:
+                assert row["duplicate_of"] == seeds[f"seed:{a.copy_of_seed}"], a.path
             else:
-                assert row["duplicate_of"] is None, a["path"]
-                assert bool(row["relevant"]) == a["relevant"], a["path"]
-        for a in MANIFEST[site]["articles"]:
-            if a["kind"] in ARTICLE_KINDS_NOT_STORED:
-                assert servers[site] + a["path"] not in rows
+                assert row["duplicate_of"] is None, a.path
+                assert bool(row["relevant"]) == a.relevant, a.path
+        for a in MANIFEST[site].articles:
+            if not a.stored:
+                assert servers[site] + a.path not in rows
     stored = sum(len(articles_of(s)) for s in DEMO_SITES)
     assert len(rows) == stored + 5
 
@@ -79,10 +83,10 @@ def test_copies_raise_no_alert_and_new_relevant_items_one_each(
         )
     ]
     expected = [
-        servers[s] + a["path"]
+        servers[s] + a.path
         for s in DEMO_SITES
         for a in articles_of(s)
-        if a["relevant"] and not a["copy_of_seed"]
+        if a.relevant and not a.copy_of_seed
     ]
     assert sorted(alerted) == sorted(expected)
     box = mailbox.Maildir(config_path.parent / "maildir", create=False)
@@ -175,10 +179,7 @@ def test_alerts_are_delivered_over_smtp(
     result = run_newswatch("run", config=config_path, env={"NEWSWATCH_SMTP_URL": smtp_server.url})
     assert result.code == 0, result.err
     expected = [
-        a["title"]
-        for s in DEMO_SITES
-        for a in articles_of(s)
-        if a["relevant"] and not a["copy_of_seed"]
+        a.title for s in DEMO_SITES for a in articles_of(s) if a.relevant and not a.copy_of_seed
     ]
     mails = [m.message() for m in smtp_server.received]
     assert len(mails) == len(expected)
@@ -217,10 +218,7 @@ def test_scrapy_finds_the_spider() -> None:
 
 def relevant_titles() -> list[str]:
     return [
-        a["title"]
-        for s in DEMO_SITES
-        for a in articles_of(s)
-        if a["relevant"] and not a["copy_of_seed"]
+        a.title for s in DEMO_SITES for a in articles_of(s) if a.relevant and not a.copy_of_seed
     ]
 
 
@@ -281,14 +279,12 @@ def test_without_article_pattern_or_feed_a_section_page_still_finds_the_articles
     conn = sqlite3.connect(tmp_path / "np.db")
     stored = {r[0] for r in conn.execute("SELECT url FROM articles WHERE source = 'bladi'")}
     expected = {
-        base + a["path"]
+        base + a.path
         for a in articles_of("bladi")
-        if a["section_page"] is not None and a["section_page"] <= 3
+        if a.section_page is not None and a.section_page <= 3
     }
     assert expected and expected <= stored
-    not_articles = {
-        base + a["path"] for a in MANIFEST["bladi"]["articles"] if a["kind"] == "not-article"
-    }
+    not_articles = {base + a.path for a in MANIFEST["bladi"].articles if a.kind == "not-article"}
     assert not stored & not_articles
     # With no feed configured, the feed the section page advertises is read too.
     via = {r[0] for r in conn.execute("SELECT found_via FROM articles WHERE source = 'bladi'")}

@@ -27,6 +27,8 @@ from pipelines.schedule import cron_trigger
 from pipelines.store.lock import PassRunning, lock_path, pass_lock
 from samples.localserver import SiteServers
 
+pytestmark = pytest.mark.crawl  # newswatch passes and schedule in child processes
+
 EVERY_SECOND = '\n[schedule]\ncron = "* * * * * *"\ntimeout_minutes = 5\n'
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import run_newswatch
 
+from crawler.cli import main
 from samples.localserver import SiteServers
 
 pytest_plugins = ["smtpserver"]  # closed_port
@@ -23,6 +25,7 @@ def runs_sources(config: Path) -> list[dict[str, dict[str, Any]]]:
         conn.close()
 
 
+@pytest.mark.crawl
 def test_status_sums_the_latest_passes(config_path: Path, servers: SiteServers) -> None:
     assert run_newswatch("run", "--no-send", config=config_path).code == 0
     assert run_newswatch("run", "--no-send", config=config_path).code == 0
@@ -55,6 +58,7 @@ def test_status_sums_the_latest_passes(config_path: Path, servers: SiteServers) 
     assert [line.split()[0] for line in table[1:]] == ["bladi", "bladna", "trends"]
 
 
+@pytest.mark.crawl
 def test_check_reads_every_discovery_page_once_and_stores_nothing(
     config_path: Path, servers: SiteServers
 ) -> None:
@@ -86,6 +90,7 @@ def test_check_reads_every_discovery_page_once_and_stores_nothing(
     assert "rss20" in text.out and "article URL(s)" in text.out and "title:" in text.out
 
 
+@pytest.mark.crawl
 def test_check_exits_1_when_nothing_parses(
     tmp_path: Path, site_root: Path, servers: SiteServers, closed_port: int
 ) -> None:
@@ -104,6 +109,7 @@ def test_check_exits_1_when_nothing_parses(
     assert "ERROR refused" in result.out and "nothing parsed" in result.out
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(
     ("culprit", "expected"),
     [
@@ -149,11 +155,12 @@ def test_check_names_the_culprit_and_exits_1(
 
 @pytest.mark.parametrize("command", [["status"], ["check"]])
 def test_help_shows_an_example(command: list[str]) -> None:
-    result = run_newswatch("sources", *command, "--help")
-    assert result.code == 0
-    assert "Example:" in result.out and "newswatch sources " + command[0] in result.out
+    result = CliRunner().invoke(main, ["sources", *command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output and "newswatch sources " + command[0] in result.output
 
 
+@pytest.mark.crawl
 def test_check_says_why_no_article_could_be_shown(
     tmp_path: Path, site_root: Path, servers: SiteServers
 ) -> None:

@@ -8,12 +8,11 @@ import sqlite_utils
 
 from pipelines.store import (
     MIGRATIONS,
+    Store,
     StoreError,
-    insert_row,
-    load_validators,
     migrate,
     open_db,
-    save_validators,
+    open_store,
     table,
     transaction,
 )
@@ -43,18 +42,18 @@ def test_validators_are_kept_per_source_and_older_rows_survive_the_migration(
             fn(old)
             table(old, "_migrations").insert({"name": name, "applied_at": "2026-01-01"})
     feed = "http://127.0.0.1:9/feed.xml"
-    save_validators(old, "a", {feed: ('"v1"', "", '["x"]')})
+    Store(old, tmp_path / "nw.db").save_validators("a", {feed: ('"v1"', "", '["x"]')})
     conn.close()
 
-    db = open_db(tmp_path / "nw.db")
-    assert table(db, "http_validators").pks == ["source", "url"]
-    assert load_validators(db, "a") == {feed: ('"v1"', "", '["x"]')}
+    store = open_store(tmp_path / "nw.db")
+    assert table(store.db, "http_validators").pks == ["source", "url"]
+    assert store.load_validators("a") == {feed: ('"v1"', "", '["x"]')}
     # Two sources sharing one feed keep their own validators and remembered links.
-    save_validators(db, "b", {feed: ('"v2"', "Mon, 02 Mar 2026 10:00:00 GMT", "")})
-    save_validators(db, "a", {feed: ('"v3"', "", '["y"]')})
-    assert load_validators(db, "a") == {feed: ('"v3"', "", '["y"]')}
-    assert load_validators(db, "b") == {feed: ('"v2"', "Mon, 02 Mar 2026 10:00:00 GMT", "")}
-    assert db.execute("SELECT count(*) FROM http_validators").fetchone()[0] == 2
+    store.save_validators("b", {feed: ('"v2"', "Mon, 02 Mar 2026 10:00:00 GMT", "")})
+    store.save_validators("a", {feed: ('"v3"', "", '["y"]')})
+    assert store.load_validators("a") == {feed: ('"v3"', "", '["y"]')}
+    assert store.load_validators("b") == {feed: ('"v2"', "Mon, 02 Mar 2026 10:00:00 GMT", "")}
+    assert store.db.execute("SELECT count(*) FROM http_validators").fetchone()[0] == 2
 
 
 def test_full_text_search_folds_accents(tmp_path: Path) -> None:
@@ -93,11 +92,10 @@ def test_rows_hashed_before_split_words_were_joined_are_rehashed(tmp_path: Path)
     from pipelines.dedup import content_hash, shingle_hashes
 
     path = tmp_path / "nw.db"
-    db = open_db(path)
+    store = open_store(path)
+    db = store.db
     text = " ".join(f"La coopé\u00adration militaire numéro {i} avance vite." for i in range(12))
-    article_id = insert_row(
-        db,
-        "articles",
+    article_id = store.insert_article(
         {
             "url": "https://s.example/a",
             "url_key": "s.example/a",
@@ -119,3 +117,30 @@ def test_rows_hashed_before_split_words_were_joined_are_rehashed(tmp_path: Path)
     }
     assert stored == shingle_hashes(text)
     db.close()
+
+
+def test_export_leaves_out_seeds_and_unmatched_articles_when_asked(tmp_path: Path) -> None:
+    from pipelines.store.queries import EXPORT_COLUMNS
+
+    store = open_store(tmp_path / "nw.db")
+    base = {"source": "s", "text": "t", "fetched_at": "2026-11-01T00:00:00+00:00"}
+    for key, source, relevant in (("seed:a", "seed", 1), ("s/1", "s", 0), ("s/2", "s", 1)):
+        store.insert_article(
+            base | {"url": key, "url_key": key, "source": source, "relevant": relevant}
+        )
+    assert [r["url"] for r in store.export_articles()] == ["s/1", "s/2"]
+    assert [r["url"] for r in store.export_articles(relevant_only=True)] == ["s/2"]
+    rows = store.export_articles(with_seeds=True)
+    assert [r["url"] for r in rows] == ["seed:a", "s/1", "s/2"]
+    assert tuple(rows[0]) == EXPORT_COLUMNS
+    store.close()
+
+
+def test_probing_a_database_neither_creates_nor_migrates_it(tmp_path: Path) -> None:
+    from pipelines.store import probe_database
+
+    with pytest.raises(StoreError):
+        probe_database(tmp_path / "absent.db")
+    assert not (tmp_path / "absent.db").exists()
+    open_store(tmp_path / "nw.db").close()
+    assert probe_database(tmp_path / "nw.db") == {n for n, _ in MIGRATIONS}

@@ -1,6 +1,6 @@
 """Syndicated copies and traps, crawled end to end by ``newswatch run``.
 
-``tests/data/syndication-sites`` holds three small static sites in layouts the other suites do
+``samples/syndication`` holds three small static sites in layouts the other suites do
 not use: a Drupal site in French (chapô, "Lire aussi" boxes inside the body, a pager), a Dutch
 daily (photo captions, inline "Lees ook" links, a live blog, an RSS feed) and an English
 aggregator whose feed lists AMP URLs and whose section page adds tracking parameters. Every
@@ -28,24 +28,25 @@ Run ``pytest -s tests/test_syndication_e2e.py`` to read the per-page report.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import Result, manifest_config, run_newswatch
+from conftest import Result, run_newswatch
 
 from pipelines.urls import url_key
 from samples.localserver import serve_sites
+from samples.manifest import SYNDICATION_DIR, SampleArticle, load_manifest, write_config
 
-DATA_DIR = Path(__file__).resolve().parent / "data" / "syndication-sites"
+pytestmark = pytest.mark.crawl  # two newswatch passes over the syndication sites
+
+DATA_DIR = SYNDICATION_DIR
 SEED_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "seed_corpus"
-MANIFEST: dict[str, Any] = json.loads((DATA_DIR / "MANIFEST.json").read_text("utf-8"))
+MANIFEST = load_manifest(DATA_DIR)
 SITES = tuple(MANIFEST)
 PASS_2_DIR = "_pass2"  # files laid over the sites between the two passes
 DUPLICATE_THRESHOLD = 0.6
@@ -89,9 +90,9 @@ class Crawl:
         if article_id in self.seed_ids():
             return self.seed_ids()[article_id]
         for site in SITES:
-            for entry in MANIFEST[site]["articles"]:
-                if any(r["id"] == article_id for r in self.rows_for(site, entry["path"])):
-                    return f"{site}:{entry['path']}"
+            for entry in MANIFEST[site].articles:
+                if any(r["id"] == article_id for r in self.rows_for(site, entry.path)):
+                    return f"{site}:{entry.path}"
         return str(article_id)
 
 
@@ -112,12 +113,12 @@ def _run_pass(config: Path) -> Pass:
     return Pass(result, _query(db, "SELECT * FROM articles"), _query(db, "SELECT * FROM alerts"))
 
 
-def entries(*expect: str) -> list[tuple[str, dict[str, Any]]]:
+def entries(*expect: str) -> list[tuple[str, SampleArticle]]:
     return [
         (site, entry)
         for site in SITES
-        for entry in MANIFEST[site]["articles"]
-        if not expect or entry["expect"] in expect
+        for entry in MANIFEST[site].articles
+        if not expect or entry.expect in expect
     ]
 
 
@@ -127,9 +128,9 @@ def print_report(crawl: Crawl) -> None:
         print(f"pass {n}: exit code {p.result.code}")
         print(p.result.out.rstrip())
     for site, entry in entries():
-        rows = crawl.rows_for(site, entry["path"])
-        print(f"{site:<12} {entry['kind']:<40} expect={entry['expect']}", end=" ")
-        print(f"dup={entry['duplicate_of'] or '-'} relevant={entry['relevant']}")
+        rows = crawl.rows_for(site, entry.path)
+        print(f"{site:<12} {entry.kind:<40} expect={entry.expect}", end=" ")
+        print(f"dup={entry.duplicate_of or '-'} relevant={entry.relevant}")
         for r in rows:
             print(
                 f"{'':<13}got: lang={r['lang']} dup={crawl.name_of(r['duplicate_of']) or '-'} "
@@ -148,7 +149,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     config = work / "newswatch.toml"
     with serve_sites(root, SITES) as servers:
         bases = {name: servers[name] for name in SITES}
-        config.write_text(manifest_config(MANIFEST, bases), encoding="utf-8")
+        write_config(config, MANIFEST, bases)
         first = _run_pass(config)
         for path in sorted((root / PASS_2_DIR).rglob("*")):
             if path.is_file():
@@ -163,18 +164,18 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
 # -- the manifest itself ---------------------------------------------------------------------
 def test_manifest_is_consistent() -> None:
     seeds = {p.name for p in SEED_DIR.glob("*.txt")}
-    paths = {f"{site}:{e['path']}" for site, e in entries()}
+    paths = {f"{site}:{e.path}" for site, e in entries()}
     for site, entry in entries():
-        pattern = re.compile(MANIFEST[site]["article_pattern"])
-        url = "http://127.0.0.1:8000" + entry["path"]
-        if entry["kind"] in ("contact", "about"):
+        pattern = re.compile(MANIFEST[site].source.article_pattern or "")
+        url = "http://127.0.0.1:8000" + entry.path
+        if entry.kind in ("contact", "about"):
             assert not pattern.search(url), entry
-        elif entry["expect"] != "not-article":
+        elif entry.expect != "not-article":
             assert pattern.search(url), entry
-        dup = entry["duplicate_of"]
-        assert (dup is None) == (entry["expect"] != "duplicate"), entry
+        dup = entry.duplicate_of
+        assert (dup is None) == (entry.expect != "duplicate"), entry
         assert dup is None or dup in seeds or dup in paths, entry
-    assert {e["duplicate_of"] for _, e in entries("duplicate")} >= seeds
+    assert {e.duplicate_of for _, e in entries("duplicate")} >= seeds
 
 
 # -- the passes ------------------------------------------------------------------------------
@@ -186,15 +187,13 @@ def test_both_passes_succeed(crawl: Crawl) -> None:
 def test_articles_are_stored_once_and_the_rest_not_at_all(crawl: Crawl) -> None:
     wrong = []
     for site, entry in entries():
-        rows = crawl.rows_for(site, entry["path"])
-        want = 0 if entry["expect"] == "not-article" else 1
+        rows = crawl.rows_for(site, entry.path)
+        want = 0 if entry.expect == "not-article" else 1
         if len(rows) != want:
-            wrong.append(f"{site}{entry['path']}: {len(rows)} row(s), expected {want}")
-        elif rows and (rows[0]["source"], rows[0]["lang"]) != (site, entry["lang"]):
-            wrong.append(
-                f"{site}{entry['path']}: source/lang {rows[0]['source']}/{rows[0]['lang']}"
-            )
-    named = {url_key(crawl.url(site, e["path"])) for site, e in entries()}
+            wrong.append(f"{site}{entry.path}: {len(rows)} row(s), expected {want}")
+        elif rows and (rows[0]["source"], rows[0]["lang"]) != (site, entry.lang):
+            wrong.append(f"{site}{entry.path}: source/lang {rows[0]['source']}/{rows[0]['lang']}")
+    named = {url_key(crawl.url(site, e.path)) for site, e in entries()}
     extra = [
         r["url"]
         for r in crawl.second.rows
@@ -206,26 +205,26 @@ def test_articles_are_stored_once_and_the_rest_not_at_all(crawl: Crawl) -> None:
 def test_seed_copies_are_duplicates_of_their_seed(crawl: Crawl) -> None:
     wrong = []
     for site, entry in entries("duplicate"):
-        if entry.get("pair"):
+        if entry.pair:
             continue
-        for row in crawl.rows_for(site, entry["path"]):
+        for row in crawl.rows_for(site, entry.path):
             got = crawl.name_of(row["duplicate_of"])
             overlap = row["overlap"]
-            if got != entry["duplicate_of"] or overlap is None or overlap < DUPLICATE_THRESHOLD:
-                wrong.append(f"{entry['kind']}: duplicate_of={got} overlap={overlap}")
+            if got != entry.duplicate_of or overlap is None or overlap < DUPLICATE_THRESHOLD:
+                wrong.append(f"{entry.kind}: duplicate_of={got} overlap={overlap}")
             elif crawl.alerts_for(row):
-                wrong.append(f"{entry['kind']}: {crawl.alerts_for(row)} alert(s)")
+                wrong.append(f"{entry.kind}: {crawl.alerts_for(row)} alert(s)")
     assert wrong == []
 
 
 def test_a_copy_of_an_article_of_the_same_pass_is_its_duplicate(crawl: Crawl) -> None:
-    pairs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    pairs: dict[str, list[tuple[str, SampleArticle]]] = {}
     for site, entry in entries():
-        if entry.get("pair"):
-            pairs.setdefault(entry["pair"], []).append((site, entry))
+        if entry.pair:
+            pairs.setdefault(entry.pair, []).append((site, entry))
     assert pairs
     for group, members in pairs.items():
-        rows = [crawl.rows_for(site, e["path"]) for site, e in members]
+        rows = [crawl.rows_for(site, e.path) for site, e in members]
         assert all(len(r) == 1 for r in rows), group
         (a,), (b,) = rows
         new, copy = (a, b) if a["duplicate_of"] is None else (b, a)
@@ -239,12 +238,12 @@ def test_a_copy_of_an_article_of_the_same_pass_is_its_duplicate(crawl: Crawl) ->
 def test_traps_and_new_articles_are_new(crawl: Crawl) -> None:
     wrong = []
     for site, entry in entries("new"):
-        if entry.get("pair"):
+        if entry.pair:
             continue
-        for row in crawl.rows_for(site, entry["path"]):
+        for row in crawl.rows_for(site, entry.path):
             if row["duplicate_of"] is not None or row["overlap"] is not None:
                 wrong.append(
-                    f"{entry['kind']}: duplicate_of={crawl.name_of(row['duplicate_of'])}"
+                    f"{entry.kind}: duplicate_of={crawl.name_of(row['duplicate_of'])}"
                     f" overlap={row['overlap']}"
                 )
     assert wrong == []
@@ -253,28 +252,28 @@ def test_traps_and_new_articles_are_new(crawl: Crawl) -> None:
 def test_relevance_and_one_alert_per_relevant_new_article(crawl: Crawl) -> None:
     wrong = []
     for site, entry in entries("new"):
-        if entry.get("pair"):
+        if entry.pair:
             continue
-        for row in crawl.rows_for(site, entry["path"]):
-            want = (int(entry["relevant"]), int(entry["relevant"]))
+        for row in crawl.rows_for(site, entry.path):
+            want = (int(entry.relevant), int(entry.relevant))
             got = (row["relevant"], crawl.alerts_for(row))
             if got != want:
-                wrong.append(f"{entry['kind']}: relevant/alerts {got}, expected {want}")
+                wrong.append(f"{entry.kind}: relevant/alerts {got}, expected {want}")
     for site, entry in entries("duplicate"):
-        for row in crawl.rows_for(site, entry["path"]):
-            if row["relevant"] != int(entry["relevant"]):
-                wrong.append(f"{entry['kind']}: relevant={row['relevant']}")
+        for row in crawl.rows_for(site, entry.path):
+            if row["relevant"] != int(entry.relevant):
+                wrong.append(f"{entry.kind}: relevant={row['relevant']}")
     assert wrong == []
 
 
 def test_an_edited_article_is_updated_without_a_second_alert(crawl: Crawl) -> None:
-    edited = [(s, e) for s, e in entries() if e.get("edited_in_pass_2")]
+    edited = [(s, e) for s, e in entries() if e.edited_in_pass_2]
     assert edited
     for site, entry in edited:
-        (before,) = crawl.rows_for(site, entry["path"], crawl.first)
-        (after,) = crawl.rows_for(site, entry["path"])
-        assert entry["edited_in_pass_2"] not in before["text"]
-        assert entry["edited_in_pass_2"] in after["text"]
+        (before,) = crawl.rows_for(site, entry.path, crawl.first)
+        (after,) = crawl.rows_for(site, entry.path)
+        assert entry.edited_in_pass_2 not in before["text"]
+        assert entry.edited_in_pass_2 in after["text"]
         assert after["id"] == before["id"] and after["duplicate_of"] is None
         assert crawl.alerts_for(after) == 1
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import garbage_server
 
 from crawler.cli import main
 from pipelines.models import Article
@@ -19,7 +16,8 @@ from pipelines.topics import default_topics, load_topics, match_topics
 from pipelines.topics.eval import Scores, load_bundled
 from pipelines.topics.explain import explain
 from pipelines.topics.fetch import article_from_file
-from samples.localserver import PLACEHOLDER, SITES_DIR, serve_sites
+from samples.localserver import SITES_DIR, serve_sites
+from samples.sitefiles import PLACEHOLDER
 
 BLADI = SITES_DIR / "bladi"
 ELBIT_PAGE = "elbit-systems-inaugure-usine-benslimane,104398.html"
@@ -344,30 +342,3 @@ def test_scores_handle_empty_cases() -> None:
     assert (nothing.precision, nothing.recall, nothing.f1) == (1.0, 1.0, 1.0)
     missed = Scores(items=2, fn=2)
     assert (missed.precision, missed.recall, missed.f1) == (0.0, 0.0, 0.0)
-
-
-@contextmanager
-def garbage_server() -> Iterator[str]:
-    """A server on 127.0.0.1 that answers every request with a line that is not HTTP."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"garbage\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-        listener.close()

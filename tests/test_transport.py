@@ -13,17 +13,17 @@ from urllib.parse import quote
 
 import pytest
 
-from pipelines.errors import ConfigError, DeliveryError
-from pipelines.mail import AlertItem, build_message
-from pipelines.transport import (
-    MaildirTransport,
+from pipelines.channels import Refused, Unreachable
+from pipelines.channels.email import MaildirTransport, email_message, transport_from_env
+from pipelines.channels.smtp import (
     RecipientsRefused,
     SmtpSettings,
     SmtpTransport,
     check_smtp,
     parse_smtp_url,
-    transport_from_env,
 )
+from pipelines.errors import ConfigError, DeliveryError
+from pipelines.mail import AlertItem, compose_alert
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,7 +59,8 @@ def alert(title: str = "Le Maroc acquiert des drones israéliens", **kwargs: obj
 
 def message(*items: AlertItem, to: tuple[str, ...] = (ANALYST,)) -> EmailMessage:
     now = datetime(2024, 3, 5, 8, 30, tzinfo=UTC)
-    return build_message(items or (alert(),), sender=SENDER, to=to, now=now)
+    composed = compose_alert(items or (alert(),), sender=SENDER, recipients={"email": to}, now=now)
+    return email_message(composed, to)
 
 
 def bodies(msg: EmailMessage) -> tuple[str, str]:
@@ -161,6 +162,7 @@ def test_server_down_names_host_and_port(closed_port: int) -> None:
         f"SMTP 127.0.0.1:{closed_port}: connecting failed: connection refused "
         "(is the server running, is the port right?)"
     )
+    assert isinstance(caught.value, Unreachable)  # not reached: costs the message nothing
 
 
 def test_server_that_never_greets_times_out(silent_port: int) -> None:
@@ -175,7 +177,7 @@ def test_refused_recipient_is_a_delivery_error(smtp_rejecting_server: SmtpServer
     with pytest.raises(RecipientsRefused) as caught:
         transport.send(message(to=(rejected,)))
 
-    assert isinstance(caught.value, DeliveryError)
+    assert isinstance(caught.value, DeliveryError) and isinstance(caught.value, Refused)
     assert caught.value.delivered is False
     assert f"recipient refused: {rejected} (550 5.1.1" in str(caught.value)
     assert smtp_rejecting_server.received == []

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from pipelines.config import Config, load_config, resolve_config_path
-from pipelines.errors import ConfigError, NewswatchError
+from pipelines.errors import ConfigError, ExitCode, NewswatchError
 from pipelines.store import StoreError
 from pipelines.store.lock import PassRunning
 
@@ -30,16 +30,16 @@ def fail_cleanly(fn: F) -> F:
             return fn(*args, **kwargs)
         except ConfigError as exc:
             click.echo(f"newswatch: configuration error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(ExitCode.CONFIG)
         except StoreError as exc:
             click.echo(f"newswatch: database error: {exc}", err=True)
-            sys.exit(4)
+            sys.exit(ExitCode.STORE)
         except PassRunning as exc:
             click.echo(f"newswatch: {exc}", err=True)
-            sys.exit(5)
+            sys.exit(ExitCode.PASS_RUNNING)
         except NewswatchError as exc:
             click.echo(f"newswatch: error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(ExitCode.FAILED)
 
     return wrapper  # type: ignore[return-value]
 

@@ -8,6 +8,8 @@ import sys
 import click
 
 from crawler.cli.common import State, fail_cleanly, pass_state
+from pipelines.defaults import DOCTOR_TIMEOUT
+from pipelines.errors import ExitCode
 
 
 @click.command()
@@ -34,7 +36,7 @@ def schedule(state: State) -> None:
 @click.command()
 @click.option(
     "--timeout",
-    default=10.0,
+    default=DOCTOR_TIMEOUT,
     show_default=True,
     type=click.FloatRange(min=0.1, max=120),
     help="Seconds to wait for each source and for the SMTP server.",
@@ -55,4 +57,4 @@ def doctor(state: State, timeout: float) -> None:
 
     path = resolve_config_path(state.config_path)
     ok = run_checks(path, os.environ, timeout=timeout, echo=click.echo)
-    sys.exit(0 if ok else 1)
+    sys.exit(ExitCode.OK if ok else ExitCode.FAILED)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from crawler.cli.report import errors_text, summary_line, trouble
-from crawler.runner import PassReport, SourceHealth, SourceReport
+
+if TYPE_CHECKING:
+    from crawler.passes import PassReport, SourceHealth, SourceReport
 
 __all__ = ["print_progress", "print_unattended", "setup_logging", "source_line", "summary_line"]
 

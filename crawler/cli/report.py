@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from crawler.runner import PassReport, SourceHealth, SourceReport
+if TYPE_CHECKING:
+    from crawler.passes import PassReport, SourceHealth, SourceReport
 
 _COLUMNS = (
     "source",

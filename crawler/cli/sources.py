@@ -8,13 +8,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import click
-import sqlite_utils
 
 from crawler.cli.common import State, fail_cleanly, pass_state
 from crawler.cli.report import errors_text, table
 from crawler.discovery import DiscoveryRecord
 from pipelines.config import Config, SourceConfig
-from pipelines.store import open_db
+from pipelines.errors import ExitCode
+from pipelines.store import Store, open_store
 
 _STATUS_COLUMNS = (
     "source",
@@ -57,11 +57,8 @@ def status(state: State, n: int, as_json: bool) -> None:
         newswatch sources status
         newswatch sources status --passes 24 --json | jq 'select(.state == "failing")'
     """
-    db = open_db(state.config.store_path)
-    try:
-        rows = source_status(db, state.config, n)
-    finally:
-        db.close()
+    with open_store(state.config.store_path) as store:
+        rows = source_status(store, state.config, n)
     if as_json:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
@@ -76,19 +73,14 @@ def status(state: State, n: int, as_json: bool) -> None:
         click.echo(f"see why: newswatch sources check {failing[0]}")
 
 
-def source_status(db: sqlite_utils.Database, config: Config, passes: int) -> list[dict[str, Any]]:
+def source_status(store: Store, config: Config, passes: int) -> list[dict[str, Any]]:
     """Sums over the latest ``passes`` runs, per source (configured ones first)."""
-    runs = list(
-        db.query(
-            "SELECT id, sources FROM runs WHERE sources IS NOT NULL ORDER BY id DESC LIMIT ?",
-            [passes],
-        )
-    )
-    health = {r["source"]: r for r in db.query("SELECT * FROM source_health")}
+    runs = store.latest_run_sources(passes)
+    health = store.source_health_rows()
     names = list(dict.fromkeys([s.name for s in config.sources] + sorted(health)))
     out = []
     for name in names:
-        seen = [json.loads(r["sources"]).get(name) for r in runs]
+        seen = [counts.get(name) for _, counts in runs]
         counts = [c for c in seen if c]
         errors: dict[str, int] = {}
         for c in counts:
@@ -99,7 +91,7 @@ def source_status(db: sqlite_utils.Database, config: Config, passes: int) -> lis
             {
                 "source": name,
                 "passes": len(counts),
-                "last_run": next((r["id"] for r, c in zip(runs, seen, strict=True) if c), None),
+                "last_run": next((r for (r, _), c in zip(runs, seen, strict=True) if c), None),
                 **{k: sum(int(c.get(k, 0)) for c in counts) for k in _SUMMED},
                 "errors": errors,
                 "state": h.get("state", "ok" if counts else "never run"),
@@ -195,7 +187,7 @@ def check(state: State, name: str | None, as_json: bool) -> None:
         else:
             _print_check(result)
     if any(r.problems for r in results):
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)
 
 
 def check_sources(
@@ -205,11 +197,10 @@ def check_sources(
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.runner import crawl_settings
+    from crawler.passes import crawl_settings
     from crawler.spiders.news import NewsSpider
 
-    settings = crawl_settings(config, verbose=verbose)
-    settings.set("ITEM_PIPELINES", {}, priority="cmdline")  # nothing is stored
+    settings = crawl_settings(config, verbose=verbose, dry_run=True)  # nothing is stored
     process = CrawlerProcess(settings)
     results = {s.name: CheckResult(s.name, s.article_pattern) for s in chosen}
     spiders: dict[str, NewsSpider] = {}
@@ -250,9 +241,9 @@ def _collector(result: CheckResult) -> Any:
 
 
 def _describe(item: Any) -> dict[str, Any]:
+    from pipelines.clock import utcnow
     from pipelines.extract import extract_article
     from pipelines.models import PageHints
-    from pipelines.store import utcnow
 
     h = item.hints
     hints = PageHints(

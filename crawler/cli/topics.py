@@ -11,7 +11,7 @@ import click
 
 from crawler.cli.common import State, fail_cleanly, pass_state
 from pipelines.config import resolve_config_path
-from pipelines.errors import NewswatchError
+from pipelines.errors import ExitCode, NewswatchError
 from pipelines.models import Article
 from pipelines.topics import Topic, default_topics
 from pipelines.topics.eval import (
@@ -99,7 +99,7 @@ def eval_(
     else:
         _print_table(result, chosen, files, errors, failures)
     if failures:
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)
 
 
 def _items(files: tuple[Path, ...]) -> list[LabelledArticle]:

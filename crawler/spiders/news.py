@@ -5,82 +5,58 @@ in ``pipelines/`` (through the item pipeline), never here. Run it as Scrapy user
 
     NEWSWATCH_CONFIG=newswatch.toml scrapy crawl news -a source=bladi_net
 
-``newswatch run`` starts one crawler of it per enabled source in one process.
+``newswatch run`` starts one crawler of it per enabled source in one process. This module
+reads the discovery pages (feeds, sitemaps, section pages, robots.txt); which article pages
+to request and what a fetched one becomes is its base class's (``crawler/articles.py``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import scrapy
-import sqlite_utils
-from protego import Protego
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
-from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
+from crawler.articles import ArticlePages
 from crawler.discovery import (
     DiscoveryLedger,
     DiscoveryRecord,
     article_links,
-    canonical_link,
     feed_links,
     is_article_url,
     next_page_links,
-    robots_url,
 )
 from crawler.errors import describe_kind, error_kind
 from crawler.feeds import FeedError, read_feed
-from crawler.items import PageItem
-from crawler.sitemaps import SitemapEntry, SitemapError, listed_before, parse_sitemap
-from crawler.sources import load_source
-from pipelines.config import SourceConfig
-from pipelines.store import (
-    article_check_times,
-    known_url_keys,
-    load_validators,
-    open_db,
-    save_validators,
+from crawler.frontier import Frontier, StoreSnapshot, load_validators, save_validators
+from crawler.robots import RobotsSitemaps
+from crawler.sitemaps import (
+    SitemapEntry,
+    SitemapError,
+    listed_before,
+    parse_sitemap,
+    sitemap_xml,
 )
-from pipelines.urls import canonical_url, same_site, url_key
+from crawler.sources import load_source
+from crawler.stats import Stat, error_key
+from pipelines.config import SourceConfig
+from pipelines.hooks import hooks_for
+from pipelines.urls import url_key
 
 MAX_SITEMAP_DEPTH = 3  # index -> index -> urlset is as deep as real sites go
-# Stored articles fetched again in one pass because their feed or sitemap says they changed;
-# bounded because some sites stamp every sitemap entry with the time of the request.
-MAX_REFETCH = 20
-# Errors after which a link may still be listed next time: they spoil the page's validators.
-# A 404/410 is remembered (pipelines.store.GONE_*) and robots.txt will say no again.
-_SETTLED = ("http_404", "http_410", "robots")
 
 
-@dataclass(frozen=True)
-class StoreSnapshot:
-    """What the dataset holds when a pass starts: read once for all of its sources."""
-
-    stored: frozenset[str]  # URL keys not to fetch (articles, non-articles, gone pages)
-    checked: dict[str, datetime]  # stored article -> when its page was last fetched
-
-    @classmethod
-    def load(cls, db: sqlite_utils.Database) -> StoreSnapshot:
-        return cls(
-            frozenset(known_url_keys(db)),
-            {k: _when(v) for k, v in article_check_times(db).items()},
-        )
-
-
-class NewsSpider(scrapy.Spider):
+class NewsSpider(ArticlePages):
     name = "news"
-    source: SourceConfig
     store_path: Path
-    max_pages: int
+    robots: RobotsSitemaps
     pattern: re.Pattern[str] | None  # None: no article_pattern, use the URL-shape heuristic
 
     def __init__(
@@ -98,19 +74,11 @@ class NewsSpider(scrapy.Spider):
         # check: `newswatch sources check`, a dry run that reads every discovery page afresh,
         # fetches one article and stores nothing (the caller turns the item pipeline off).
         self.check = check in (True, "1", "true", "yes")  # `-a check=1` from scrapy crawl
-        self.stored: frozenset[str] = frozenset()  # URL keys the dataset held at start
-        self.known: set[str] = set()  # ... plus the ones queued during this pass
-        self.queued = 0
-        # URL keys queued in this pass by any source crawled in this process: two sources
-        # that list one article (a shared feed, overlapping sections) fetch it once.
-        self.claimed = claimed if claimed is not None else set()
+        self.claimed = claimed  # URL keys queued by every source of this pass (crawler/frontier)
         self.snapshot = snapshot  # None: read at start (a bare `scrapy crawl`)
         self.article_errors: list[str] = []  # for `sources check`: why no article came
         self.ledger = DiscoveryLedger()
-        self.robots_sitemaps: list[str] = []  # Sitemap: lines, read once the rest is done
         self.not_before: datetime | None = None  # older sitemap entries are not fetched
-        self.checked: dict[str, datetime] = {}  # stored article -> when its page was fetched
-        self.refetched = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -118,11 +86,13 @@ class NewsSpider(scrapy.Spider):
         assert isinstance(spider, NewsSpider)
         spider.source, config = load_source(crawler.settings, spider.source_arg)
         spider.store_path = config.store_path
-        spider.max_pages = config.crawl.max_pages_per_source
+        max_pages = 1 if spider.check else config.crawl.max_pages_per_source
+        spider.frontier = Frontier(max_pages, spider.claimed, refetch=not spider.check)
+        spider.hooks = hooks_for(spider.source)
+        s = spider.source
+        spider.robots = RobotsSitemaps([*s.feeds, *s.sitemaps, *s.start_urls])
         pattern = spider.source.article_pattern
         spider.pattern = re.compile(pattern) if pattern is not None else None
-        if spider.check:
-            spider.max_pages = 1
         if config.alerts.max_age_days > 0:
             spider.not_before = datetime.now(UTC) - timedelta(days=config.alerts.max_age_days)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
@@ -133,14 +103,8 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         if not self.check:
-            db = open_db(self.store_path)
-            try:
-                snapshot = self.snapshot or StoreSnapshot.load(db)
-                self.ledger.previous = load_validators(db, self.source.name)
-            finally:
-                db.close()
-            self.stored, self.checked = snapshot.stored, snapshot.checked
-        self.known = set(self.stored)
+            self.frontier.begin(self.snapshot or StoreSnapshot.read(self.store_path))
+            self.ledger.previous = load_validators(self.store_path, self.source.name)
         for url in self.source.feeds:
             yield self._discovery(url, "feed", self.parse_feed)
         for url in self.source.sitemaps:
@@ -149,47 +113,32 @@ class NewsSpider(scrapy.Spider):
             yield self._discovery(url, "section", self.parse_section)
         if not self.settings.getbool("ROBOTSTXT_OBEY"):
             # Scrapy reads robots.txt only when it obeys it; its Sitemap: lines count anyway.
-            for host in sorted(self._robots_urls()):
-                req = self._discovery(host, "robots", self.parse_robots)
+            for url in self.robots.files:
+                req = self._discovery(url, "robots", self.parse_robots)
                 req.meta["handle_httpstatus_all"] = True  # no robots.txt is no error
                 yield req
 
     def closed(self, reason: str) -> None:
         """Keep the validators of the pages whose every link was fetched (see the ledger)."""
-        over = self.crawler.stats.get_value("newswatch/articles/over_limit")
-        if self.check or reason != "finished" or over:
+        if self.check or reason != "finished" or self.frontier.over_limit:
             return
         keep = self.ledger.keepable()
         if keep:
-            db = open_db(self.store_path)
-            try:
-                save_validators(db, self.source.name, keep)
-            finally:
-                db.close()
+            save_validators(self.store_path, self.source.name, keep)
 
-    # -- robots.txt --------------------------------------------------------------------
-    # The sitemaps robots.txt names are read last, when the configured feeds, sitemaps and
-    # section pages (and what they led to) are done: they fill gaps, and an article those
-    # found keeps the richer hints (a feed's date) and the way it was found.
-
+    # -- robots.txt (crawler/robots.py) -------------------------------------------------
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
-        """Scrapy's robots middleware read robots.txt: keep its Sitemap: lines, no refetch."""
-        rules = getattr(robotparser, "rp", None)
-        robots = robots_url(request.url)
-        if isinstance(rules, Protego) and robots in self._robots_urls():
-            self._keep_robots_sitemaps(rules, robots)
+        self.robots.parsed(robotparser, request.url)  # Scrapy read it: no second request
 
     def parse_robots(self, response: Response) -> None:
         # Not counted as a discovery page read (a site without robots.txt answers 404), and
         # never asked for conditionally: a 304 would hide the Sitemap: lines.
         record = self.ledger.records[response.meta["nw_disc"]]
         record.status, record.kind = response.status, "robots.txt"
-        if response.status == 200 and isinstance(response, TextResponse):
-            self._keep_robots_sitemaps(Protego.parse(response.text), response.meta["nw_disc"])
+        self.robots.read(response, response.meta["nw_disc"])
 
     def idle(self) -> None:
-        pending = [u for u in self.robots_sitemaps if u not in self.ledger.parents]
-        self.robots_sitemaps = []
+        pending = self.robots.take(self.ledger.parents)
         if not pending or self.crawler.engine is None:
             return
         for url in pending:
@@ -223,7 +172,7 @@ class NewsSpider(scrapy.Spider):
                     yield self._discovery(url, "sitemap", self.parse_sitemap, depth + 1, response)
             return
         try:
-            sitemap = parse_sitemap(self._sitemap_body(response), response.url)
+            sitemap = parse_sitemap(self._sitemap_xml(response), response.url)
         except SitemapError as exc:
             yield from self._discovery_failed("parse", str(exc), response)
             return
@@ -280,91 +229,20 @@ class NewsSpider(scrapy.Spider):
             yield from self._advertised_feeds(feeds)
         # A page whose links were all stored before this pass means we have caught up with
         # the section (links met earlier in this pass, e.g. in the feed, do not count).
-        caught_up = bool(links) and all(url_key(u) in self.stored for u in links)
+        caught_up = bool(links) and all(self.frontier.is_stored(url_key(u)) for u in links)
         if not caught_up and depth < self.source.follow_depth:
             for url in next_page_links(response, page_number=depth + 1):
                 yield self._discovery(url, "section", self.parse_section, depth + 1, response)
-
-    # -- articles ----------------------------------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[PageItem]:
-        self.crawler.stats.inc_value("newswatch/articles/fetched")
-        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-        if not isinstance(response, TextResponse) or ("html" not in ctype and ctype):
-            self.crawler.stats.inc_value("newswatch/errors/not_html")
-            self.logger.warning(
-                "%s: not an HTML page (%s), skipped", response.url, ctype or "no Content-Type"
-            )
-            return
-        yield PageItem(
-            url=response.meta["nw_url"],
-            final_url=response.url,
-            body=response.body,
-            source=self.source.name,
-            found_via=response.meta["nw_via"],
-            encoding=response.encoding,
-            status=response.status,
-            hints={
-                **response.meta["nw_hints"],
-                "lang": response.meta["nw_hints"].get("lang") or self.source.lang,
-                "canonical_url": canonical_link(response),
-            },
-        )
-
-    def article_failed(self, failure: Failure) -> Iterator[PageItem]:
-        kind = error_kind(failure)
-        self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
-        request = failure.request  # type: ignore[attr-defined]
-        self.logger.warning("%s: article not fetched: %s", request.url, kind)
-        self.article_errors.append(f"{request.url}: {describe_kind(kind)}")
-        if kind not in _SETTLED:
-            self.ledger.link_failed(url_key(request.meta["nw_url"]))
-        if kind in ("http_404", "http_410"):
-            # Remembered (see pipelines.store.GONE_*), so the next pass does not ask again.
-            yield PageItem(
-                url=request.meta["nw_url"],
-                final_url=request.url,
-                body=b"",
-                source=self.source.name,
-                found_via=request.meta["nw_via"],
-                status=int(kind[5:]),
-            )
-
-    def page_crashed(self, response: Response | None) -> None:
-        """An exception while parsing a listing or storing an article: as if it failed."""
-        if response is None:
-            return
-        if "nw_url" in response.meta:
-            self.ledger.link_failed(url_key(response.meta["nw_url"]))
-        elif "nw_disc" in response.meta:
-            self.ledger.spoil(response.meta["nw_disc"])
 
     def discovery_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         kind = error_kind(failure)
         disc = request.meta.get("nw_disc", request.url)
-        record = self.ledger.records[disc]
-        record.error, record.message = kind, f"{request.url}: {describe_kind(kind)}"
-        self.ledger.spoil(self.ledger.parents.get(disc))
-        self.crawler.stats.inc_value("newswatch/discovery/failed")
-        self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
-        self.logger.error(
-            "%s: %s %s could not be read: %s",
-            self.source.name,
-            request.meta.get("nw_via", "page"),
-            request.url,
-            kind,
-        )
+        via = request.meta.get("nw_via", "page")
+        message = f"{request.url}: {describe_kind(kind)}"
+        self._fail_discovery(disc, kind, message, f"{via} {request.url} could not be read: {kind}")
 
     # -- helpers -----------------------------------------------------------------------
-    def _sitemap_body(self, response: Response) -> bytes:
-        """The XML of a sitemap, gunzipped when it is served as a .gz file."""
-        if response.body[:2] != b"\x1f\x8b":
-            return response.body
-        try:
-            return gunzip(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-        except Exception as exc:  # corrupt gzip, or larger than DOWNLOAD_MAXSIZE unpacked
-            raise SitemapError(f"{response.url}: not a sitemap: bad gzip data ({exc})") from None
-
     def _discovery(
         self,
         url: str,
@@ -373,7 +251,7 @@ class NewsSpider(scrapy.Spider):
         depth: int = 0,
         parent: Response | None = None,
     ) -> Request:
-        self.crawler.stats.inc_value("newswatch/discovery/requested")
+        self._count(Stat.DISCOVERY_REQUESTED)
         self.ledger.opened(url, via, parent.meta["nw_disc"] if parent is not None else None)
         return Request(
             url,
@@ -391,15 +269,12 @@ class NewsSpider(scrapy.Spider):
 
     def _read(self, response: Response, kind: str = "", entries: int = 0) -> DiscoveryRecord:
         """Count a discovery page read, note its validators; returns its record."""
-        self.crawler.stats.inc_value("newswatch/discovery/ok")
+        self._count(Stat.DISCOVERY_OK)
         disc = response.meta["nw_disc"]
-        header = response.headers.get
-        self.ledger.read(
-            disc,
-            response.status,
-            (header(b"ETag") or b"").decode("latin-1"),
-            (header(b"Last-Modified") or b"").decode("latin-1"),
+        etag, modified = (
+            (response.headers.get(h) or b"").decode("latin-1") for h in (b"ETag", b"Last-Modified")
         )
+        self.ledger.read(disc, response.status, etag, modified)
         record = self.ledger.records[disc]
         record.kind, record.entries = kind, entries
         return record
@@ -407,7 +282,7 @@ class NewsSpider(scrapy.Spider):
     def _not_modified(self, response: Response) -> bool:
         if response.status != 304:
             return False
-        self.crawler.stats.inc_value("newswatch/discovery/not_modified")
+        self._count(Stat.NOT_MODIFIED)
         self._read(response, "not modified")
         return True
 
@@ -417,109 +292,32 @@ class NewsSpider(scrapy.Spider):
                 yield self._discovery(url, "feed", self.parse_feed)
 
     def _discovery_failed(self, kind: str, message: str, response: Response) -> Iterator[Any]:
-        self.crawler.stats.inc_value("newswatch/discovery/failed")
-        self.crawler.stats.inc_value(f"newswatch/errors/{kind}")
-        self.logger.error("%s: %s", self.source.name, message)
-        disc = response.meta["nw_disc"]
-        record = self.ledger.records[disc]
-        record.status, record.error, record.message = response.status, kind, message
-        self.ledger.spoil(self.ledger.parents.get(disc))
+        self._fail_discovery(response.meta["nw_disc"], kind, message, message, response.status)
         return iter(())
 
-    def _keep_robots_sitemaps(self, rules: Protego, robots_url: str) -> None:
-        self.robots_sitemaps += [u for u in rules.sitemaps if same_site(u, robots_url)]
-
-    def _robots_urls(self) -> set[str]:
-        return {robots_url(u) for u in self._configured_urls()}
-
-    def _configured_urls(self) -> list[str]:
-        return [*self.source.feeds, *self.source.sitemaps, *self.source.start_urls]
+    def _fail_discovery(
+        self, disc: str, kind: str, message: str, log: str, status: int | None = None
+    ) -> None:
+        """A feed, sitemap or section page that could not be read or parsed: its parents'
+        validators are spoiled, so the next pass reads them in full."""
+        self._count(Stat.DISCOVERY_FAILED)
+        self._count(error_key(kind))
+        self.logger.error("%s: %s", self.source.name, log)
+        record = self.ledger.records[disc]
+        record.error, record.message = kind, message
+        if status is not None:
+            record.status = status
+        self.ledger.spoil(self.ledger.parents.get(disc))
 
     def _matches(self, url: str) -> int:
         return int(self.pattern is None or bool(self.pattern.search(url)))
 
-    def _changed_since_fetched(self, key: str, changed: str | None) -> bool:
-        fetched = self.checked.get(key)
-        if changed is None or fetched is None or key in self.claimed:
-            return False
-        if self.refetched >= MAX_REFETCH or self.check:
-            return False
-        try:
-            return _when(changed) > fetched
-        except ValueError:
-            return False
+    def _sitemap_xml(self, response: Response) -> bytes:
+        return sitemap_xml(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
 
     def _too_old(self, entry: SitemapEntry) -> bool:
         """Listed with a date before ``[alerts] max_age_days``: not worth a request."""
         if self.not_before is None or not listed_before(entry, self.not_before):
             return False
-        self.crawler.stats.inc_value("newswatch/articles/too_old")
+        self._count(Stat.TOO_OLD)
         return True
-
-    def _article(
-        self,
-        url: str,
-        via: str,
-        hints: dict[str, Any],
-        listed_on: Response | None = None,
-        changed: str | None = None,
-    ) -> Request | None:
-        """A request for a page not yet known, or None: identity is decided before fetching.
-
-        A stored article is fetched again only when its feed entry's ``<updated>`` or its
-        sitemap ``lastmod`` says it changed after we last fetched it (at most
-        ``MAX_REFETCH`` a pass): the pipeline then updates it in place, without a second
-        alert.
-        """
-        if not url.startswith(("http://", "https://")):
-            return None
-        key = url_key(url)
-        if self._changed_since_fetched(key, changed):
-            self.refetched += 1
-            self.claimed.add(key)
-            self.crawler.stats.inc_value("newswatch/articles/refetched")
-            clean = canonical_url(url)
-            return Request(
-                clean,
-                callback=self.parse_article,
-                errback=self.article_failed,
-                dont_filter=True,
-                meta={"nw_url": clean, "nw_via": via, "nw_hints": hints, "nw_refetch": True},
-            )
-        if listed_on is not None and key not in self.stored:
-            self.ledger.listed(key, listed_on.meta["nw_disc"])
-        if key in self.known or key in self.claimed:  # stored, or queued in this pass
-            if key in self.stored:
-                self.crawler.stats.inc_value("newswatch/articles/known")
-            return None
-        if self.queued >= self.max_pages:
-            over = self.crawler.stats.get_value("newswatch/articles/over_limit")
-            if not over and not self.check:
-                self.logger.warning(
-                    "%s: more than %d new article URLs in one pass; the rest waits for the"
-                    " next pass ([crawl] max_pages_per_source)",
-                    self.source.name,
-                    self.max_pages,
-                )
-            self.crawler.stats.inc_value("newswatch/articles/over_limit")
-            return None
-        self.known.add(key)
-        self.claimed.add(key)
-        self.queued += 1
-        clean = canonical_url(url)
-        return Request(
-            clean,
-            callback=self.parse_article,
-            errback=self.article_failed,
-            meta={
-                "nw_url": clean,
-                "nw_via": via,
-                "nw_hints": hints,
-            },
-        )
-
-
-def _when(stamp: str) -> datetime:
-    """An ISO 8601 date or datetime as an aware datetime (UTC when it names no zone)."""
-    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

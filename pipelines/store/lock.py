@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.clock import utcnow
 from pipelines.errors import NewswatchError
-from pipelines.store import utcnow
 
 log = logging.getLogger(__name__)
 

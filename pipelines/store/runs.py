@@ -1,9 +1,135 @@
-"""Passes (``runs``) and per-source health (``source_health``)."""
+"""Passes (``runs``) and per-source health (``source_health``).
+
+A pass opens its ``runs`` row first (``running``) and finishes it with its counts; a pass
+killed before that leaves ``running`` behind, which the next pass turns into
+``interrupted`` instead of pretending it finished. The health rules themselves (when a
+source is failing) live in ``pipelines/health.py``; this module only stores their state.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.clock import utcnow
 from pipelines.store.base import StoreBase
 
 
+@dataclass(frozen=True)
+class HealthRow:
+    """One source's health as stored: ``ok`` or ``failing``, and since when."""
+
+    source: str
+    state: str = "ok"
+    bad_passes: int = 0  # bad passes in a row, the latest included
+    since: str | None = None  # when the state last changed
+    last_run_id: int | None = None
+    last_error: str | None = None  # "refused 2, timeout 1": the latest bad pass's errors
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """A finished pass's counts, summed over its sources."""
+
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    relevant: int = 0
+    errors: int = 0
+
+
 class RunOps(StoreBase):
-    """Operations on runs."""
+    """Operations on ``runs`` and ``source_health``."""
+
+    def close_interrupted_runs(self) -> int:
+        """Runs still ``running`` belong to passes that were killed: say so. Returns how many.
+
+        Only called with the pass lock held, so no live pass can be among them.
+        """
+        cursor = self.db.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
+            [utcnow()],
+        )
+        return int(cursor.rowcount)
+
+    def start_run(self) -> int:
+        """A new ``running`` row; returns its id."""
+        cursor = self.db.execute(
+            "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [utcnow()]
+        )
+        run_id = cursor.lastrowid
+        assert isinstance(run_id, int)
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        exit_code: int,
+        totals: RunTotals,
+        sources: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        """Close a run with its totals and each source's counts (``runs.sources``, JSON)."""
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, fetched = ?, new = ?,"
+            " duplicates = ?, relevant = ?, errors = ?, sources = ? WHERE id = ?",
+            [
+                utcnow(),
+                "failed" if exit_code else "ok",
+                exit_code,
+                totals.fetched,
+                totals.new,
+                totals.duplicates,
+                totals.relevant,
+                totals.errors,
+                json.dumps(sources),
+                run_id,
+            ],
+        )
+
+    def record_alerts_sent(self, run_id: int, sent: int) -> None:
+        self.db.execute("UPDATE runs SET alerts_sent = ? WHERE id = ?", [sent, run_id])
+
+    def run_row(self, run_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
+        return rows[0] if rows else None
+
+    def source_health(self, source: str) -> HealthRow:
+        """A source's stored health; a source never recorded is ``ok``."""
+        rows = list(self.db.query("SELECT * FROM source_health WHERE source = ?", [source]))
+        return _health_row(rows[0]) if rows else HealthRow(source)
+
+    def save_source_health(self, row: HealthRow) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO source_health (source, state, bad_passes, since,"
+            " last_run_id, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                row.source,
+                row.state,
+                row.bad_passes,
+                row.since,
+                row.last_run_id,
+                row.last_error,
+                utcnow(),
+            ],
+        )
+
+    def health_states(self) -> dict[str, HealthRow]:
+        """Every recorded source's health, by source name."""
+        return {
+            str(r["source"]): _health_row(r)
+            for r in self.db.query("SELECT * FROM source_health ORDER BY source")
+        }
+
+
+def _health_row(r: Mapping[str, Any]) -> HealthRow:
+    return HealthRow(
+        source=str(r["source"]),
+        state=str(r["state"]),
+        bad_passes=int(r["bad_passes"] or 0),
+        since=r["since"],
+        last_run_id=r["last_run_id"],
+        last_error=r["last_error"],
+    )

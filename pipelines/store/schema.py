@@ -247,7 +247,8 @@ def m008_rehash_for_split_words(db: sqlite_utils.Database) -> None:
     # Word normalisation now joins words split at line ends and drops invisible characters
     # (soft hyphens, zero-width joiners): rows stored before keep the old hashes and
     # shingles, so an exact copy of one of them would not be found. Recompute both.
-    from pipelines.dedup import content_hash, index_document
+    from pipelines.dedup import content_hash, shingle_hashes
+    from pipelines.store.shingles import replace_shingles
 
     indexed = {r[0] for r in db.execute("SELECT DISTINCT article_id FROM shingles")}
     rows = db.execute("SELECT id, text FROM articles").fetchall()
@@ -257,7 +258,44 @@ def m008_rehash_for_split_words(db: sqlite_utils.Database) -> None:
     )
     for article_id, text in rows:
         if article_id in indexed:
-            index_document(db, article_id, text)
+            replace_shingles(db, article_id, shingle_hashes(text))
+
+
+@migration
+def m009_deliveries_per_channel(db: sqlite_utils.Database) -> None:
+    # Delivery state per (item, channel), so that a second channel (a webhook next to
+    # email) keeps its own attempts and backoff; alerts and notices keep the summary.
+    # Everything queued or sent before went by email.
+    table(db, "deliveries").create(
+        {
+            "id": int,
+            "kind": str,  # "alert" | "notice"
+            "item_id": int,  # alerts.id or notices.id
+            "channel": str,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "sent_at": str,
+            "last_error": str,
+            "recipients": str,
+            "message_id": str,
+        },
+        pk="id",
+        not_null={"kind", "item_id", "channel", "status", "attempts"},
+        defaults={"status": "pending", "attempts": 0},
+        if_not_exists=True,
+    )
+    deliveries = table(db, "deliveries")
+    deliveries.create_index(["kind", "item_id", "channel"], unique=True, if_not_exists=True)
+    deliveries.create_index(["status", "next_attempt_at"], if_not_exists=True)
+    for kind, source in (("alert", "alerts"), ("notice", "notices")):
+        db.execute(
+            "INSERT OR IGNORE INTO deliveries (kind, item_id, channel, status, attempts,"
+            " next_attempt_at, sent_at, last_error, recipients, message_id)"
+            f" SELECT ?, id, 'email', status, coalesce(attempts, 0), next_attempt_at, sent_at,"
+            f" last_error, recipients, message_id FROM {source}",
+            [kind],
+        )
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:

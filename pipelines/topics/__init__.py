@@ -4,8 +4,13 @@
 spells Arabic terms the ways the news writes them, ``scoring`` turns hits into a decision,
 ``quotes`` and ``explain`` say why, ``fetch`` reads one page to explain, and ``eval`` measures
 the rules on the labelled sets shipped beside it.
+
+The names below are the stage's API. ``fetch`` (network and file I/O, the extractor) and
+``eval`` (the labelled sets) are imported by name where they are needed, so that loading a
+configuration, which reads the topics, pulls in neither.
 """
 
+from pipelines.topics.explain import Explanation, ListScore, TermScore, explain, explain_all
 from pipelines.topics.matching import (
     FieldWeights,
     Topic,
@@ -15,4 +20,16 @@ from pipelines.topics.matching import (
     match_topics,
 )
 
-__all__ = ["FieldWeights", "Topic", "Veto", "default_topics", "load_topics", "match_topics"]
+__all__ = [
+    "Explanation",
+    "FieldWeights",
+    "ListScore",
+    "TermScore",
+    "Topic",
+    "Veto",
+    "default_topics",
+    "explain",
+    "explain_all",
+    "load_topics",
+    "match_topics",
+]

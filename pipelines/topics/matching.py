@@ -59,8 +59,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
+from pipelines.addresses import address_domain
 from pipelines.errors import ConfigError
-from pipelines.mail import address_domain
 from pipelines.models import Article, Match
 from pipelines.topics.rules import Term, TermIndex, parse_term, read_document
 from pipelines.topics.scoring import EXCLUDE, GROUP, FieldWeights, Veto, judge

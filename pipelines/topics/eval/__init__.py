@@ -29,7 +29,7 @@ from typing import Any
 
 from pipelines.errors import NewswatchError
 from pipelines.models import Article, Match
-from pipelines.topics import Topic, match_topics
+from pipelines.topics.matching import Topic, match_topics
 
 __all__ = [
     "BUNDLED_SETS",

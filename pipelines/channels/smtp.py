@@ -1,24 +1,23 @@
-"""Handing alert emails to an SMTP server or dropping them into a Maildir.
+"""Handing emails to an SMTP server: ``NEWSWATCH_SMTP_URL``, its session, its errors.
 
-The SMTP password lives in ``NEWSWATCH_SMTP_URL`` and is read only when a transport is
+The SMTP password lives in ``NEWSWATCH_SMTP_URL`` and is read only when a channel is
 built (never at import), and no error message, repr or log line ever contains it.
 """
 
 from __future__ import annotations
 
 import logging
-import mailbox
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
-from typing import NoReturn, Protocol
+from typing import NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pipelines.errors import ConfigError, DeliveryError
+from pipelines.channels import Refused, Unreachable
+from pipelines.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +26,6 @@ DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 DEFAULT_TIMEOUT = 30.0
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-
-
-class Transport(Protocol):
-    """Anything that can deliver an alert email."""
-
-    def send(self, msg: EmailMessage, before_data: Callable[[], None] | None = None) -> None: ...
 
 
 @dataclass(frozen=True, repr=False)
@@ -183,12 +176,13 @@ class SmtpTransport:
 
         ``before_data`` runs once the session is up (connected, greeted, TLS, logged in),
         right before MAIL FROM / RCPT TO / DATA: the outbox commits 'sending' there, so a
-        server that cannot be reached never leaves a row in doubt.
+        server that cannot be reached never leaves a row in doubt. Errors before it are
+        :class:`Unreachable`, after it :class:`Refused`.
         """
         with self._session() as smtp:
             if before_data is not None:
                 before_data()
-            with self._step("sending the message"):
+            with self._step("sending the message", claimed=True):
                 refused = smtp.send_message(msg)
         if refused:
             # smtplib returns (rather than raises) when some recipients were accepted.
@@ -239,18 +233,20 @@ class SmtpTransport:
         return context
 
     @contextmanager
-    def _step(self, what: str) -> Iterator[None]:
-        """Turn whatever smtplib, ssl or the socket raised into one readable DeliveryError."""
+    def _step(self, what: str, *, claimed: bool = False) -> Iterator[None]:
+        """Turn whatever smtplib, ssl or the socket raised into one readable DeliveryError:
+        :class:`Unreachable` while the session is set up, :class:`Refused` once claimed."""
         try:
             yield
         except smtplib.SMTPRecipientsRefused as exc:
             raise RecipientsRefused(self.settings.address, exc.recipients, delivered=False) from exc
         except OSError as exc:  # smtplib.SMTPException and ssl.SSLError are OSErrors too
             problem = f"SMTP {self.settings.address}: {what} failed: {_reason(exc, self.settings)}"
-            raise DeliveryError(_scrub(problem, self.settings.password)) from exc
+            problem = _scrub(problem, self.settings.password)
+            raise (Refused(problem) if claimed else Unreachable(problem)) from exc
 
 
-class RecipientsRefused(DeliveryError):
+class RecipientsRefused(Refused):
     """The server refused some or all recipients.
 
     ``delivered`` tells whether anybody got the message, so the caller can decide between
@@ -261,12 +257,12 @@ class RecipientsRefused(DeliveryError):
         self, address: str, refused: Mapping[str, tuple[int, bytes]], *, delivered: bool
     ) -> None:
         self.refused = {rcpt: (code, _text(reply)) for rcpt, (code, reply) in refused.items()}
-        self.delivered = delivered
         listed = "; ".join(
             f"{rcpt} ({code} {reply})" for rcpt, (code, reply) in self.refused.items()
         )
         outcome = "delivered to the other recipients" if delivered else "nothing delivered"
-        super().__init__(f"SMTP {address}: recipient refused: {listed}; {outcome}")
+        problem = f"SMTP {address}: recipient refused: {listed}; {outcome}"
+        super().__init__(problem, delivered=delivered)
 
 
 def _reason(exc: OSError, settings: SmtpSettings) -> str:
@@ -318,54 +314,3 @@ def _quit_quietly(smtp: smtplib.SMTP) -> None:
 def check_smtp(settings: SmtpSettings, *, context: ssl.SSLContext | None = None) -> None:
     """Prove the SMTP settings work (connect, EHLO, STARTTLS, login, QUIT) without sending."""
     SmtpTransport(settings, context=context).check()
-
-
-class MaildirTransport:
-    """Delivers into a Maildir: alerts without a mail server, readable by any mail client."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.last_path: Path | None = None  # the file the latest send() wrote
-
-    def __repr__(self) -> str:
-        return f"MaildirTransport({str(self.path)!r})"
-
-    def describe(self) -> str:
-        """Where mail goes, for a one-line report."""
-        return f"Maildir {self.path}"
-
-    def send(self, msg: EmailMessage, before_data: Callable[[], None] | None = None) -> None:
-        """Write ``msg`` into the Maildir; ``mailbox`` writes to tmp/ and renames into new/,
-        so a crash never leaves half a message for a mail client to read."""
-        if before_data is not None:
-            before_data()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            key = mailbox.Maildir(self.path, create=True).add(msg)
-        except OSError as exc:
-            raise DeliveryError(f"Maildir {self.path}: cannot write the message: {exc}") from exc
-        self.last_path = self.path / "new" / key
-        log.info("delivered %s into %s", msg["Message-ID"], self.last_path)
-
-
-def transport_from_env(
-    environ: Mapping[str, str],
-    maildir: Path | None,
-    *,
-    config_path: str = "newswatch.toml",
-) -> SmtpTransport | MaildirTransport:
-    """SMTP when ``NEWSWATCH_SMTP_URL`` is set, else the configured Maildir.
-
-    Called when alerts are about to be sent, so that commands that send nothing work
-    without the secret.
-    """
-    url = environ.get(SMTP_URL_ENV, "").strip()
-    if url:
-        return SmtpTransport.from_url(url)
-    if maildir is not None:
-        return MaildirTransport(maildir)
-    raise ConfigError(
-        config_path,
-        "[alerts] maildir",
-        f"not set, and {SMTP_URL_ENV} is not set either: set one of them to deliver alerts",
-    )

@@ -1,0 +1,53 @@
+"""A Scrapy add-on that maps ``newswatch.toml`` ``[crawl]`` onto Scrapy settings.
+
+``crawler/settings.py`` enables it (``ADDONS``), so every way of starting the news spider
+gets the same politeness: ``newswatch run``, ``scrapy crawl news -a source=X`` with
+``NEWSWATCH_CONFIG`` (the setting or the environment variable), a Scrapyd job. Add-on
+settings rank below the project's, so the project settings leave these names alone; a
+``-s NAME=VALUE`` on the command line still wins over the config, as Scrapy users expect.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from crawler.sources import config_from_settings
+from pipelines import defaults
+from pipelines.config import CrawlConfig, resolve_config_path
+
+log = logging.getLogger(__name__)
+
+
+def crawl_settings_of(crawl: CrawlConfig) -> dict[str, Any]:
+    """The Scrapy settings a ``[crawl]`` table stands for."""
+    return {
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        # AutoThrottle never goes below DOWNLOAD_DELAY, so neither does its first delay.
+        "AUTOTHROTTLE_START_DELAY": max(crawl.autothrottle_start_delay, crawl.download_delay),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "USER_AGENT": crawl.user_agent or defaults.USER_AGENT,
+        "NEWSWATCH_RETRY_AFTER_MAX": crawl.retry_after_max,
+    }
+
+
+class CrawlConfigAddon:
+    """``[crawl]`` -> Scrapy settings, at the add-on priority."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        settings.update(crawl_settings_of(self.crawl_config(settings)), priority="addon")
+
+    @staticmethod
+    def crawl_config(settings: BaseSettings) -> CrawlConfig:
+        """The config's ``[crawl]``; the defaults when there is no config file at all
+        (``scrapy shell``, ``scrapy fetch``): a newswatch project is polite either way."""
+        if settings.get("NEWSWATCH_LOADED_CONFIG") is None:
+            path = resolve_config_path(settings.get("NEWSWATCH_CONFIG"))
+            if not path.exists():
+                log.info("no config at %s: [crawl] defaults apply", path)
+                return CrawlConfig()
+        return config_from_settings(settings).crawl

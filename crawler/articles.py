@@ -1,0 +1,131 @@
+"""The article half of the news spider: which article pages to request, and what a
+fetched or failed one becomes.
+
+Identity is decided before fetching (``crawler/frontier.py``), through the source's own
+discovery hook when it has one (``pipelines/hooks.py``); a fetched page goes to the item
+pipeline unjudged. The discovery half (feeds, sitemaps, section pages, robots.txt) is
+``crawler/spiders/news.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler.discovery import DiscoveryLedger
+from crawler.errors import describe_kind, error_kind
+from crawler.frontier import Admission, Frontier
+from crawler.items import PageItem, article_item, gone_item
+from crawler.stats import Stat, error_key
+from pipelines.config import SourceConfig
+from pipelines.hooks import SourceHooks
+from pipelines.urls import canonical_url, url_key
+
+# Errors after which a link may still be listed next time: they spoil the page's validators.
+# A 404/410 is remembered (see pipelines/store/urls.py) and robots.txt will say no again.
+_SETTLED = ("http_404", "http_410", "robots")
+
+
+class ArticlePages(scrapy.Spider):
+    """Base of the news spider; set up by its ``from_crawler``."""
+
+    source: SourceConfig
+    frontier: Frontier
+    hooks: SourceHooks
+    ledger: DiscoveryLedger
+    check: bool  # a dry run (`sources check`): one article, no refetch
+    article_errors: list[str]  # for `sources check`: why no article came
+
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        self._count(Stat.FETCHED)
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if not isinstance(response, TextResponse) or ("html" not in ctype and ctype):
+            self._count(error_key("not_html"))
+            self.logger.warning(
+                "%s: not an HTML page (%s), skipped", response.url, ctype or "no Content-Type"
+            )
+            return
+        yield article_item(response, self.source.name, self.source.lang)
+
+    def article_failed(self, failure: Failure) -> Iterator[PageItem]:
+        kind = error_kind(failure)
+        self._count(error_key(kind))
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.warning("%s: article not fetched: %s", request.url, kind)
+        self.article_errors.append(f"{request.url}: {describe_kind(kind)}")
+        if kind not in _SETTLED:
+            self.ledger.link_failed(url_key(request.meta["nw_url"]))
+        if kind in ("http_404", "http_410"):
+            yield gone_item(request, self.source.name, int(kind[5:]))
+
+    def page_crashed(self, response: Response | None) -> None:
+        """An exception while parsing a listing or storing an article: as if it failed."""
+        if response is None:
+            return
+        if "nw_url" in response.meta:
+            self.ledger.link_failed(url_key(response.meta["nw_url"]))
+        elif "nw_disc" in response.meta:
+            self.ledger.spoil(response.meta["nw_disc"])
+
+    def _article(
+        self,
+        url: str,
+        via: str,
+        hints: dict[str, Any],
+        listed_on: Response | None = None,
+        changed: str | None = None,
+    ) -> Request | None:
+        """A request for a page not yet known, or None: identity is decided before fetching.
+
+        A stored article is fetched again only when its feed entry's ``<updated>`` or its
+        sitemap ``lastmod`` says it changed after we last fetched it (at most
+        ``MAX_REFETCH`` a pass): the pipeline then updates it in place, without a second
+        alert.
+        """
+        listing = listed_on.url if listed_on is not None else None
+        found = self.hooks.article_url(url, listing)  # a source's own rule, if it has one
+        if found is None or not found.startswith(("http://", "https://")):
+            return None
+        url, key = found, url_key(found)
+        if self.frontier.refetch(key, changed):
+            self._count(Stat.REFETCHED)
+            clean = canonical_url(url)
+            meta = {"nw_url": clean, "nw_via": via, "nw_hints": hints, "nw_refetch": True}
+            return self._article_request(clean, meta, dont_filter=True)
+        if listed_on is not None and not self.frontier.is_stored(key):
+            self.ledger.listed(key, listed_on.meta["nw_disc"])
+        admission = self.frontier.admit(key)
+        if admission is Admission.STORED:
+            self._count(Stat.KNOWN)
+        elif admission is Admission.OVER_LIMIT:
+            if self.frontier.over_limit == 1 and not self.check:
+                self.logger.warning(
+                    "%s: more than %d new article URLs in one pass; the rest waits for the"
+                    " next pass ([crawl] max_pages_per_source)",
+                    self.source.name,
+                    self.frontier.max_pages,
+                )
+            self._count(Stat.OVER_LIMIT)
+        elif admission is Admission.NEW:
+            clean = canonical_url(url)
+            return self._article_request(clean, {"nw_url": clean, "nw_via": via, "nw_hints": hints})
+        return None
+
+    def _article_request(
+        self, url: str, meta: dict[str, Any], *, dont_filter: bool = False
+    ) -> Request:
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            dont_filter=dont_filter,
+            meta=meta,
+        )
+
+    def _count(self, key: str, n: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key, n)

@@ -1,0 +1,187 @@
+"""``newswatch alerts``: the outbox of alerts and operator notices: list, preview, send, resend.
+
+Sending is :func:`pipelines.outbox.send_all` over the channels ``[alerts] channels``
+enables; this module reads the flags and prints the report (``newswatch run`` prints its
+delivery with :func:`print_send_report` too).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from crawler.cli.common import State, fail_cleanly, pass_state
+from pipelines.errors import ExitCode
+
+if TYPE_CHECKING:
+    from pipelines.channels import Channel
+    from pipelines.outbox import Counts, Outgoing, SendReport
+
+
+@click.group()
+def alerts() -> None:
+    """The alert outbox: list, preview, send, resend."""
+
+
+@alerts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]))
+@pass_state
+@fail_cleanly
+def alerts_list(state: State, as_json: bool, status: str | None) -> None:
+    """List alerts with their article and delivery state.
+
+    \b
+    Example:
+        newswatch alerts list --status pending
+        newswatch alerts list --json | jq .title
+    """
+    from pipelines.store import open_store
+
+    with open_store(state.config.store_path) as store:
+        rows = store.alert_rows(status)
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{r['id']:>5}  {r['status']:<8} {r['source']:<14} {r['lang'] or '--':<3}"
+                f" {(r['published'] or '')[:10]:<10}  {r['title']}"
+            )
+            if r["last_error"] and r["status"] != "sent":
+                retry = f", next try {r['next_attempt_at']}" if r["next_attempt_at"] else ""
+                click.echo(f"       attempts {r['attempts']}{retry}; last error: {r['last_error']}")
+    if not rows and not as_json:
+        click.echo("no alerts")
+
+
+@alerts.command("send")
+@click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them.")
+@click.option("--now", "now", is_flag=True, help="Also retry alerts still waiting out a backoff.")
+@pass_state
+@fail_cleanly
+def alerts_send(state: State, dry_run: bool, now: bool) -> None:
+    """Send pending alerts and notices over the enabled channels ([alerts] channels):
+    email by SMTP ($NEWSWATCH_SMTP_URL) or into the Maildir.
+
+    An alert the server refused waits 5 min, 10, 20, ... (at most 6 h) before the next
+    try; --now ignores the wait. --dry-run prints and changes nothing.
+
+    \b
+    Example:
+        NEWSWATCH_SMTP_URL='smtp://user:pass@mail.example.org:587?starttls=1' \\
+            newswatch alerts send
+        newswatch alerts send --dry-run
+        newswatch alerts send --now
+    """
+    from pipelines.outbox import open_channels, send_all
+    from pipelines.store import open_store
+    from pipelines.store.lock import pass_lock
+
+    config = state.config
+    channels = [] if dry_run else open_channels(config)
+    with pass_lock(config.store_path), open_store(config.store_path) as store:
+        report = send_all(store, config, channels, dry_run=dry_run, ignore_backoff=now)
+    if dry_run:
+        for outgoing in report.messages:
+            click.echo(preview_text(outgoing))
+            click.echo("-" * 72)
+        click.echo(f"dry run: {len(report.messages)} message(s) not sent")
+        return
+    print_send_report(report, channels)
+    if report.undelivered:
+        sys.exit(ExitCode.DELIVERY)
+
+
+@alerts.command("preview")
+@click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the text.")
+@click.option("--now", "now", is_flag=True, help="Include alerts still waiting out a backoff.")
+@pass_state
+@fail_cleanly
+def alerts_preview(state: State, as_html: bool, now: bool) -> None:
+    """Print the next alert message exactly as it would be sent; sends and changes nothing.
+
+    \b
+    Example:
+        newswatch alerts preview
+        newswatch alerts preview --html > next.html
+    """
+    from pipelines.outbox import send_all
+    from pipelines.store import open_store
+
+    with open_store(state.config.store_path) as store:
+        report = send_all(store, state.config, [], dry_run=True, ignore_backoff=now)
+    waiting = [o for o in report.messages if o.message.kind == "alert"]
+    if not waiting:
+        click.echo("no alert is waiting to be sent")
+        return
+    first = waiting[0]
+    if as_html:
+        click.echo(first.message.html or "")
+    else:
+        click.echo(preview_text(first))
+    if len(waiting) > 1:
+        click.echo(f"({len(waiting) - 1} more message(s) after this one)", err=True)
+
+
+@alerts.command("resend")
+@click.argument("alert_ids", nargs=-1, type=int, required=True)
+@pass_state
+@fail_cleanly
+def alerts_resend(state: State, alert_ids: tuple[int, ...]) -> None:
+    """Put alerts back in the outbox; the next send delivers them again.
+
+    \b
+    Example:
+        newswatch alerts resend 12 13
+    """
+    from pipelines.store import open_store
+
+    with open_store(state.config.store_path) as store:
+        n = store.resend_alerts(alert_ids)
+    click.echo(f"{n} alert(s) queued again")
+
+
+def preview_text(outgoing: Outgoing) -> str:
+    """A message as its channel would carry it: an email's headers and plain text, else
+    the subject and the text."""
+    from pipelines.channels.email import email_message, render_text
+
+    message, to = outgoing.message, outgoing.message.recipients.get(outgoing.channel)
+    if to:
+        return render_text(email_message(message, to))
+    return f"Channel: {outgoing.channel}\nSubject: {message.subject}\n\n{message.text}"
+
+
+def print_send_report(report: SendReport, channels: Sequence[Channel]) -> None:
+    """One line per kind of item (``alerts: 2 sent via SMTP ...``), then each error."""
+    where = ", ".join(c.describe() for c in channels) or "no channel"
+    click.echo(_summary("alerts", report.of("alert"), where, report))
+    notices = report.of("notice")
+    if notices != type(notices)():
+        click.echo(_summary("notices", notices, where, None))
+    for err in dict.fromkeys(report.errors):
+        click.echo(f"newswatch: alert delivery: {err}", err=True)
+
+
+def _summary(label: str, counts: Counts, where: str, report: SendReport | None) -> str:
+    parts = [f"{label}: {counts.sent} sent via {where}"]
+    if counts.held:
+        parts.append(f"{counts.held} kept for the next pass (server not reached)")
+    if counts.retrying or counts.waiting:
+        retry = report.next_attempt_at if report is not None else None
+        when = f" (next try {retry})" if retry else ""
+        parts.append(f"{counts.retrying + counts.waiting} waiting to retry{when}")
+    if counts.failed:
+        parts.append(f"{counts.failed} failed")
+    if counts.pending:
+        parts.append(f"{counts.pending} without recipients")
+    if report is not None and report.failed_total:
+        parts.append(
+            f"{report.failed_total} failed in the outbox (newswatch alerts list --status failed)"
+        )
+    return ", ".join(parts)

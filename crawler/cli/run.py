@@ -1,0 +1,115 @@
+"""Commands that prepare and run passes: ``init``, ``run`` and ``demo``.
+
+They are thin: a pass is :func:`crawler.passes.run_pass`; this module reads the flags,
+opens the channels before the crawl (a bad setting costs no crawl) and prints the report.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.cli.common import State, fail_cleanly, pass_state
+
+
+@click.command()
+@pass_state
+@fail_cleanly
+def init(state: State) -> None:
+    """Create or migrate the database and import the seed corpus (safe to run twice).
+
+    \b
+    Example:
+        newswatch --config newswatch.toml init
+    """
+    from pipelines.seeds import import_seeds, seed_files
+    from pipelines.store import open_store
+
+    config = state.config
+    with open_store(config.store_path) as store:
+        added = import_seeds(store, config.topics)
+    click.echo(
+        f"database {config.store_path}: ready; seed corpus: {added} added, "
+        f"{len(seed_files())} in all"
+    )
+
+
+@click.command()
+@click.option(
+    "--source", "only", multiple=True, metavar="NAME", help="Crawl only this source (repeatable)."
+)
+@click.option(
+    "--baseline", is_flag=True, help="Store what the sources have now and alert on none of it."
+)
+@click.option("--no-send", is_flag=True, help="Queue alerts but do not send them.")
+@click.option(
+    "--progress/--summary",
+    default=None,
+    help="A line per source as it finishes and the table (default on a terminal), or one"
+    " summary line (default under cron).",
+)
+@pass_state
+@fail_cleanly
+def run(
+    state: State, only: tuple[str, ...], baseline: bool, no_send: bool, progress: bool | None
+) -> None:
+    """One pass: crawl every enabled source, store new articles, send alerts.
+
+    Exits 0 when the pass completed (404s and non-articles are counted, not fatal), 1 when
+    a source failed as a whole, 2 on a configuration error, 3 when alerts could not be sent,
+    4 on a database error, 5 when another pass is running.
+
+    \b
+    Example:
+        newswatch --config newswatch.toml run
+        newswatch run --source bladi_net --baseline
+    """
+    from crawler.cli.alerts import print_send_report
+    from crawler.cli.progress import print_progress, print_unattended
+    from crawler.cli.report import print_pass
+    from crawler.passes import run_pass
+    from pipelines.outbox import open_channels
+
+    config = state.config
+    sources = [config.source(n) for n in only] if only else None
+    channels = None if no_send else open_channels(config, os.environ)
+    live = sys.stdout.isatty() if progress is None else progress
+    report = run_pass(
+        config,
+        sources=sources,
+        channels=channels,
+        baseline=baseline,
+        verbose=state.verbose,
+        on_source=print_progress if live else None,
+    )
+    if live:
+        print_pass(report)
+    else:
+        print_unattended(report)
+    if report.delivery is not None and channels is not None:
+        print_send_report(report.delivery, channels)
+    sys.exit(report.exit_code)
+
+
+@click.command()
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Folder for the demo database, config and Maildir.",
+)
+def demo(output: Path) -> None:
+    """Serve bundled sample sites on 127.0.0.1 and run a whole pass against them, offline.
+
+    \b
+    Example:
+        newswatch demo
+        newswatch demo --output /tmp/nw-demo
+    """
+    from samples.demo import run_demo
+
+    sys.exit(run_demo(output))

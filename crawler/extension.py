@@ -1,0 +1,118 @@
+"""A Scrapy extension that records a crawl of the news spider as a newswatch run.
+
+A bare ``scrapy crawl news -a source=X`` (or a Scrapyd job) behaves like ``newswatch run
+--source X --no-send``: the extension takes the pass lock when the crawler is built (a
+second pass on the same dataset is refused before it fetches anything), opens a ``runs``
+row when the spider opens, and when it closes records the source's counts and health in
+that row, with the functions ``newswatch run`` uses (``crawler/recorder.py``).
+
+Driven by a pass (``crawler/passes.py``, several sources in one process), the pass owns
+the run and the lock: it puts its :class:`~crawler.recorder.SourceCounts` in the
+``NEWSWATCH_PASS_COUNTS`` setting, and the extension only hands each source's counts to it.
+A dry run (``newswatch sources check``) records nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.recorder import SourceCounts, finish_run, open_run
+from crawler.sources import config_from_settings
+from crawler.spiders.news import NewsSpider
+from crawler.stats import SourceReport
+from pipelines.config import Config
+from pipelines.store import open_store
+from pipelines.store.lock import pass_lock
+
+PASS_COUNTS_SETTING = "NEWSWATCH_PASS_COUNTS"
+
+log = logging.getLogger(__name__)
+
+
+class RunRecorder:
+    """Hands a crawl's counts to its pass, or records them as a run of their own."""
+
+    def __init__(
+        self,
+        stats: StatsCollector,
+        *,
+        counts: SourceCounts | None = None,
+        config: Config | None = None,
+    ) -> None:
+        if (counts is None) == (config is None):
+            raise ValueError("a recorder works for a pass (counts) or on its own (config)")
+        self.stats = stats
+        self.counts = counts
+        self.config = config
+        self.run_id: int | None = None
+        self.lock = ExitStack()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        settings = crawler.settings
+        spider = getattr(crawler, "spider", None)
+        if not isinstance(spider, NewsSpider) or spider.check:
+            raise NotConfigured  # another spider, or a dry run: nothing to record
+        assert crawler.stats is not None
+        counts = settings.get(PASS_COUNTS_SETTING)
+        if isinstance(counts, SourceCounts):
+            recorder = cls(crawler.stats, counts=counts)
+        else:
+            recorder = cls(crawler.stats, config=config_from_settings(settings))
+            recorder.take_lock()
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    @property
+    def standalone(self) -> bool:
+        return self.config is not None
+
+    def take_lock(self) -> None:
+        """Raises PassRunning (naming the holder) when another pass runs on the dataset."""
+        assert self.config is not None
+        self.lock.enter_context(pass_lock(self.config.store_path))
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.config is not None:
+            with open_store(self.config.store_path) as store:
+                self.run_id = open_run(store)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        report = SourceReport.from_stats(self.source_name(spider), self.stats.get_stats())
+        if self.counts is not None:
+            self.counts.add(report)
+            return
+        try:
+            self.record(report)
+        finally:
+            self.lock.close()
+
+    def record(self, report: SourceReport) -> None:
+        assert self.config is not None
+        if self.run_id is None:  # the spider never opened
+            return
+        with open_store(self.config.store_path) as store:
+            health = finish_run(store, self.run_id, [report], self.config)
+        state = health.get(report.name)
+        log.info(
+            "run %d: %s: %d new, %d relevant, %d error(s), health %s",
+            self.run_id,
+            report.name,
+            report.new,
+            report.relevant,
+            report.error_count,
+            state.state if state else "-",
+        )
+
+    @staticmethod
+    def source_name(spider: Any) -> str:
+        source = getattr(spider, "source", None)
+        return str(getattr(source, "name", spider.name))

@@ -1,0 +1,123 @@
+"""The frontier of one source's crawl: which article URLs to fetch in this pass.
+
+Identity is decided before fetching: a URL key the dataset holds is not asked for again,
+a key another source of this pass already queued is not asked for twice, and at most
+``[crawl] max_pages_per_source`` new pages are queued per source. A stored article is
+fetched again only when its feed or sitemap says it changed after we last fetched it,
+at most ``MAX_REFETCH`` a pass.
+
+The frontier reads the dataset through the store, never by itself in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+
+from pipelines.store import Store, open_store
+from pipelines.store.validators import Validators
+
+# Stored articles fetched again in one pass because their feed or sitemap says they changed;
+# bounded because some sites stamp every sitemap entry with the time of the request.
+MAX_REFETCH = 20
+
+
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """What the dataset holds when a pass starts: read once for all of its sources."""
+
+    stored: frozenset[str] = frozenset()  # URL keys not to fetch (articles, non-articles, gone)
+    checked: dict[str, datetime] = field(default_factory=dict)  # article -> last fetched
+
+    @classmethod
+    def load(cls, store: Store) -> StoreSnapshot:
+        return cls(
+            frozenset(store.known_url_keys()),
+            {k: parse_when(v) for k, v in store.article_check_times().items()},
+        )
+
+    @classmethod
+    def read(cls, store_path: Path) -> StoreSnapshot:
+        with open_store(store_path) as store:
+            return cls.load(store)
+
+
+class Admission(Enum):
+    NEW = "new"  # queue it
+    STORED = "stored"  # the dataset holds it
+    SEEN = "seen"  # queued earlier in this pass (by this source or another)
+    OVER_LIMIT = "over_limit"  # max_pages_per_source reached: it waits for the next pass
+
+
+class Frontier:
+    """One source's view: the snapshot, the keys queued so far, and its budgets."""
+
+    def __init__(
+        self, max_pages: int, claimed: set[str] | None = None, *, refetch: bool = True
+    ) -> None:
+        self.max_pages = max_pages
+        # URL keys queued in this pass by any source crawled in this process: two sources
+        # that list one article (a shared feed, overlapping sections) fetch it once.
+        self.claimed = claimed if claimed is not None else set()
+        self.refetch_allowed = refetch
+        self.snapshot = StoreSnapshot()
+        self.known: set[str] = set()  # stored, or queued by this source in this pass
+        self.queued = 0
+        self.refetched = 0
+        self.over_limit = 0
+
+    def begin(self, snapshot: StoreSnapshot) -> None:
+        self.snapshot = snapshot
+        self.known = set(snapshot.stored)
+
+    def is_stored(self, key: str) -> bool:
+        """Held by the dataset when the pass started (not merely queued in this pass)."""
+        return key in self.snapshot.stored
+
+    def refetch(self, key: str, changed: str | None) -> bool:
+        """Whether a stored article is due again because it ``changed`` since we fetched it;
+        counts it (and claims its key) when so."""
+        fetched = self.snapshot.checked.get(key)
+        if changed is None or fetched is None or key in self.claimed:
+            return False
+        if self.refetched >= MAX_REFETCH or not self.refetch_allowed:
+            return False
+        try:
+            due = parse_when(changed) > fetched
+        except ValueError:
+            return False
+        if due:
+            self.refetched += 1
+            self.claimed.add(key)
+        return due
+
+    def admit(self, key: str) -> Admission:
+        """Whether to queue a page; a NEW page is counted and claimed."""
+        if key in self.known or key in self.claimed:
+            return Admission.STORED if key in self.snapshot.stored else Admission.SEEN
+        if self.queued >= self.max_pages:
+            self.over_limit += 1
+            return Admission.OVER_LIMIT
+        self.known.add(key)
+        self.claimed.add(key)
+        self.queued += 1
+        return Admission.NEW
+
+
+def load_validators(store_path: Path, source: str) -> Validators:
+    """What a source's discovery pages answered last time (see crawler/discovery.py)."""
+    with open_store(store_path) as store:
+        return store.load_validators(source)
+
+
+def save_validators(store_path: Path, source: str, validators: Validators) -> None:
+    with open_store(store_path) as store:
+        store.save_validators(source, validators)
+
+
+def parse_when(stamp: str) -> datetime:
+    """An ISO 8601 date or datetime as an aware datetime (UTC when it names no zone)."""
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,147 @@
+"""A pass, defined once: lock, run, crawl, record, send, one report.
+
+``newswatch run``, ``newswatch demo`` and every pass of ``newswatch schedule`` (which
+starts ``newswatch run`` in a child process) go through :func:`run_pass`:
+
+1. take the pass lock of the dataset (a second pass is refused, naming the holder);
+2. open the ``runs`` row (a run a killed pass left ``running`` becomes ``interrupted``);
+3. crawl the chosen sources, one crawler each, in one process: an article two sources
+   list is fetched once, and the dataset is read once for all of them;
+4. finish the run with each source's counts and record source health (which may queue
+   an operator notice);
+5. send what the outbox holds, alerts and notices, over the channels given;
+
+and return one :class:`PassReport`. A Twisted reactor cannot be restarted, so a process
+runs at most one pass. A bare ``scrapy crawl news -a source=X`` records its run with the
+same functions (``crawler/recorder.py``, through ``crawler/extension.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.extension import PASS_COUNTS_SETTING
+from crawler.frontier import StoreSnapshot
+from crawler.recorder import SourceCounts, SourceHealth, crawl_exit_code, finish_run, open_run
+from crawler.spiders.news import NewsSpider
+from crawler.stats import SourceReport
+from pipelines.config import Config, SourceConfig
+from pipelines.errors import ExitCode
+from pipelines.store import Store, open_store
+from pipelines.store.lock import pass_lock
+
+if TYPE_CHECKING:
+    from pipelines.channels import Channel
+    from pipelines.outbox import SendReport
+
+__all__ = ["PassReport", "SourceHealth", "SourceReport", "crawl_settings", "run_pass"]
+
+
+@dataclass
+class PassReport:
+    """What one pass did: counts per source, their health, and the delivery."""
+
+    run_id: int
+    sources: list[SourceReport]
+    health: dict[str, SourceHealth] = field(default_factory=dict)
+    delivery: SendReport | None = None  # None: nothing was sent (--no-send)
+
+    @property
+    def crawl_code(self) -> ExitCode:
+        """FAILED when a source failed as a whole; what the ``runs`` row records."""
+        return crawl_exit_code(self.sources)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The pass's exit status: a failed source first, then undelivered alerts."""
+        if self.crawl_code:
+            return self.crawl_code
+        if self.delivery is not None and self.delivery.undelivered:
+            return ExitCode.DELIVERY
+        return ExitCode.OK
+
+
+def run_pass(
+    config: Config,
+    *,
+    sources: Sequence[SourceConfig] | None = None,
+    channels: Sequence[Channel] | None = None,
+    baseline: bool = False,
+    verbose: bool = False,
+    on_source: Callable[[SourceReport], None] | None = None,
+) -> PassReport:
+    """One pass over ``sources`` (default: every enabled one).
+
+    ``channels``: where alerts and notices go (``pipelines.outbox.open_channels``, opened
+    by the caller before the pass, so a bad setting costs no crawl); None sends nothing
+    and leaves them queued. ``on_source`` gets each source's counts as its crawl closes.
+    """
+    chosen = list(sources if sources is not None else config.enabled_sources())
+    with pass_lock(config.store_path):
+        with open_store(config.store_path) as store:
+            run_id = open_run(store)
+            snapshot = StoreSnapshot.load(store)
+        counts = SourceCounts(on_source)
+        crawl(config, chosen, counts, snapshot, baseline=baseline, verbose=verbose)
+        report = PassReport(run_id, counts.of([s.name for s in chosen]))
+        with open_store(config.store_path) as store:
+            report.health = finish_run(store, run_id, report.sources, config)
+            if channels is not None:
+                report.delivery = send(store, config, channels, run_id)
+    return report
+
+
+def crawl(
+    config: Config,
+    sources: Sequence[SourceConfig],
+    counts: SourceCounts,
+    snapshot: StoreSnapshot,
+    *,
+    baseline: bool = False,
+    verbose: bool = False,
+) -> None:
+    """Crawl and process every source in this process; counts arrive in ``counts``."""
+    if not sources:
+        return
+    settings = crawl_settings(config, baseline=baseline, verbose=verbose)
+    settings.set(PASS_COUNTS_SETTING, counts, priority="cmdline")
+    process = CrawlerProcess(settings)
+    claimed: set[str] = set()  # shared: an article two sources list is fetched once
+    for source in sources:
+        process.crawl(NewsSpider, source=source, claimed=claimed, snapshot=snapshot)
+    process.start()
+
+
+def send(store: Store, config: Config, channels: Sequence[Channel], run_id: int) -> SendReport:
+    """Alerts and notices, one sending loop (``pipelines/outbox.py``); it records
+    ``runs.alerts_sent`` for ``run_id``."""
+    from pipelines.outbox import send_all
+
+    return send_all(store, config, channels, run_id=run_id)
+
+
+def crawl_settings(
+    config: Config, *, baseline: bool = False, verbose: bool = False, dry_run: bool = False
+) -> Settings:
+    """The project's Scrapy settings for a crawl of ``config`` in this process.
+
+    ``[crawl]`` reaches Scrapy through the add-on (``crawler/addon.py``), as it does for
+    ``scrapy crawl``; a dry run (``sources check``) stores and records nothing.
+    """
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    overrides: dict[str, object] = {
+        "NEWSWATCH_LOADED_CONFIG": config,
+        "NEWSWATCH_BASELINE": baseline,
+        "LOG_LEVEL": "INFO" if verbose else "WARNING",
+        "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
+    }
+    if dry_run:
+        overrides["ITEM_PIPELINES"] = {}
+    settings.setdict(overrides, priority="cmdline")
+    return settings
