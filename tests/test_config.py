@@ -66,7 +66,7 @@ def test_without_topics_the_default_topic_is_used(tmp_path: Path) -> None:
         (('name = "site"', 'name = "site"\nfolow_depth = 2'), "sources[0] (site).folow_depth"),
         (("[store]", "[dedup]\nthreshold = 1.5\n[store]"), "dedup.threshold"),
         (("[store]", "[dedup]\nmin_shingles = 0\n[store]"), "dedup.min_shingles"),
-        (("[store]", "[dedup]\nthreshold = \"high\"\n[store]"), "dedup.threshold"),
+        (("[store]", '[dedup]\nthreshold = "high"\n[store]'), "dedup.threshold"),
         (("[store]", "[dedup]\nthresold = 0.5\n[store]"), "dedup.thresold"),
     ],
 )

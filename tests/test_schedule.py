@@ -27,8 +27,6 @@ from pipelines.schedule import cron_trigger
 from pipelines.store.lock import PassRunning, lock_path, pass_lock
 from samples.localserver import SiteServers
 
-pytestmark = pytest.mark.crawl  # newswatch passes and schedule in child processes
-
 EVERY_SECOND = '\n[schedule]\ncron = "* * * * * *"\ntimeout_minutes = 5\n'
 
 
@@ -53,6 +51,7 @@ def wait_for(lines: queue.Queue[str], needle: str, count: int, timeout: float) -
     return seen
 
 
+@pytest.mark.crawl  # newswatch passes in child processes
 def test_schedule_runs_passes_on_a_one_second_cron_and_stops_cleanly_on_sigterm(
     config_path: Path, servers: SiteServers
 ) -> None:
@@ -92,6 +91,7 @@ def test_schedule_runs_passes_on_a_one_second_cron_and_stops_cleanly_on_sigterm(
     assert len(statuses) >= 2
 
 
+@pytest.mark.crawl  # newswatch passes in child processes
 def test_a_pass_while_another_holds_the_lock_is_refused_with_its_pid(
     config_path: Path, servers: SiteServers
 ) -> None:

@@ -2,7 +2,7 @@
 
 `bare_extraction` happily returns a few words of menu text, or the teasers of a section
 page, for a page that is not an article. The thresholds below are measured on real pages
-(tests/data/real-pages) and on handmade non-articles (tests/data/extract).
+(tests/data/pages/real) and on handmade non-articles (tests/data/pages/fixtures).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pipelines.text import count_words
 
 # An article has at least this many words in paragraphs of at least MIN_PARAGRAPH_WORDS
 # words. What trafilatura keeps of a contact page or a "page not found" notice stays
-# below it (12 and 28 words in tests/data/extract); the shortest real articles in
-# tests/data/real-pages, two-paragraph news items, have 65 and 66. Short lines (menu
+# below it (12 and 28 words in tests/data/pages/fixtures); the shortest real articles in
+# tests/data/pages/real, two-paragraph news items, have 65 and 66. Short lines (menu
 # items, headings, captions) do not count, so a long menu that slipped through cannot
 # make a page an article. Briefs of 50 words are kept on purpose: a two-line dispatch on
 # the watched topic is worth an alert, and topic matching filters the rest.
