@@ -14,6 +14,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from crawler.guard import TargetPolicy
 from crawler.sources import config_from_settings
 from pipelines import defaults
 from pipelines.config import CrawlConfig, resolve_config_path
@@ -32,6 +33,12 @@ def crawl_settings_of(crawl: CrawlConfig) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "USER_AGENT": crawl.user_agent or defaults.USER_AGENT,
         "NEWSWATCH_RETRY_AFTER_MAX": crawl.retry_after_max,
+        # A source's crawl is closed after its time budget (crawler/deadline.py).
+        "NEWSWATCH_SOURCE_TIMEOUT": crawl.source_timeout_minutes * 60,
+        # a bool, or the allowed addresses and networks comma-separated (crawler/guard.py)
+        "NEWSWATCH_ALLOW_PRIVATE_TARGETS": TargetPolicy.from_value(
+            crawl.allow_private_targets
+        ).as_setting(),
     }
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler.discovery import DiscoveryLedger
-from crawler.errors import describe_kind, error_kind
+from crawler.errors import already_logged, describe_kind, error_kind
 from crawler.frontier import Admission, Frontier
 from crawler.items import PageItem, article_item, gone_item
 from crawler.stats import Stat, error_key
@@ -27,7 +28,10 @@ from pipelines.urls import canonical_url, url_key
 
 # Errors after which a link may still be listed next time: they spoil the page's validators.
 # A 404/410 is remembered (see pipelines/store/urls.py) and robots.txt will say no again.
-_SETTLED = ("http_404", "http_410", "robots")
+_SETTLED = ("http_404", "http_410", "robots", "redirect_self")
+# Links longer than this are no article's address (Scrapy itself drops URLs past its
+# URLLENGTH_LIMIT of 2083 characters without a word).
+MAX_URL_CHARS = 2000
 
 
 class ArticlePages(scrapy.Spider):
@@ -39,6 +43,8 @@ class ArticlePages(scrapy.Spider):
     ledger: DiscoveryLedger
     check: bool  # a dry run (`sources check`): one article, no refetch
     article_errors: list[str]  # for `sources check`: why no article came
+    budget: Deferred[object] | None = None  # the source's time budget (crawler/deadline.py)
+    stopping: str | None = None  # why the crawl is being closed early, once it is
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         self._count(Stat.FETCHED)
@@ -52,15 +58,20 @@ class ArticlePages(scrapy.Spider):
         yield article_item(response, self.source.name, self.source.lang)
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
+        if self.stopping:
+            return  # dropped when the crawl was closed: it waits for the next pass
         kind = error_kind(failure)
         self._count(error_key(kind))
         request = failure.request  # type: ignore[attr-defined]
-        self.logger.warning("%s: article not fetched: %s", request.url, kind)
+        if not already_logged(failure):
+            self.logger.warning("%s: article not fetched: %s", request.url, describe_kind(kind))
         self.article_errors.append(f"{request.url}: {describe_kind(kind)}")
         if kind not in _SETTLED:
             self.ledger.link_failed(url_key(request.meta["nw_url"]))
         if kind in ("http_404", "http_410"):
             yield gone_item(request, self.source.name, int(kind[5:]))
+        elif kind == "redirect_self":  # remembered as gone: asked again only after a while
+            yield gone_item(request, self.source.name, getattr(failure.value, "status", 301))
 
     def page_crashed(self, response: Response | None) -> None:
         """An exception while parsing a listing or storing an article: as if it failed."""
@@ -90,30 +101,92 @@ class ArticlePages(scrapy.Spider):
         found = self.hooks.article_url(url, listing)  # a source's own rule, if it has one
         if found is None or not found.startswith(("http://", "https://")):
             return None
+        if len(found) > MAX_URL_CHARS:
+            self._url_too_long(len(found))
+            return None
         url, key = found, url_key(found)
         if self.frontier.refetch(key, changed):
             self._count(Stat.REFETCHED)
             clean = canonical_url(url)
             meta = {"nw_url": clean, "nw_via": via, "nw_hints": hints, "nw_refetch": True}
             return self._article_request(clean, meta, dont_filter=True)
-        if listed_on is not None and not self.frontier.is_stored(key):
-            self.ledger.listed(key, listed_on.meta["nw_disc"])
         admission = self.frontier.admit(key)
+        # Only links queued in this pass are remembered with their listing (a failure then
+        # spoils it): what the dataset holds needs no note, and what waits for the next
+        # pass spoils its listing at once, so the ledger grows with the page cap, no more.
+        if listed_on is not None and admission in (Admission.NEW, Admission.SEEN):
+            self.ledger.listed(key, listed_on.meta["nw_disc"])
         if admission is Admission.STORED:
             self._count(Stat.KNOWN)
         elif admission is Admission.OVER_LIMIT:
-            if self.frontier.over_limit == 1 and not self.check:
-                self.logger.warning(
-                    "%s: more than %d new article URLs in one pass; the rest waits for the"
-                    " next pass ([crawl] max_pages_per_source)",
-                    self.source.name,
-                    self.frontier.max_pages,
-                )
-            self._count(Stat.OVER_LIMIT)
+            self._over_limit(listed_on)
         elif admission is Admission.NEW:
             clean = canonical_url(url)
             return self._article_request(clean, {"nw_url": clean, "nw_via": via, "nw_hints": hints})
         return None
+
+    def _url_too_long(self, length: int) -> None:
+        """A link past ``MAX_URL_CHARS``: counted as ``url_too_long``, said once a pass."""
+        self._count(error_key("url_too_long"))
+        assert self.crawler.stats is not None
+        if self.crawler.stats.get_value(error_key("url_too_long")) == 1:
+            self.logger.warning(
+                "%s: a link of %d characters skipped (longer than %d); such links are"
+                " counted as url_too_long in the pass summary",
+                self.source.name,
+                length,
+                MAX_URL_CHARS,
+            )
+
+    def _over_limit(self, listed_on: Response | None) -> None:
+        """A new article past ``max_pages_per_source``: it waits for the next pass, so the
+        page that listed it keeps no validator (the next pass reads it in full)."""
+        if self.frontier.first_cap("pages") and not self.check:
+            self.logger.warning(
+                "%s: more than %d new article URLs in one pass; the rest waits for the"
+                " next pass ([crawl] max_pages_per_source)",
+                self.source.name,
+                self.frontier.max_pages,
+            )
+        self._count(Stat.OVER_LIMIT)
+        if listed_on is not None:
+            self.ledger.spoil(listed_on.meta["nw_disc"])
+
+    def _examine(self, listing: Response) -> bool:
+        """Whether to look at one more entry of a feed or sitemap: not once the page cap is
+        reached (the rest of the listing waits for the next pass), nor past
+        ``max_entries_per_source``; the listing is then spoiled, to be read in full again."""
+        if self.frontier.full and not self.check:
+            self.frontier.over_limit += 1
+            self._over_limit(listing)
+            return False
+        if self.frontier.take_entry():
+            return True
+        if self.frontier.first_cap("entries"):
+            self.logger.warning(
+                "%s: %d feed and sitemap entries looked at in one pass; the rest waits for"
+                " the next pass ([crawl] max_entries_per_source)",
+                self.source.name,
+                self.frontier.max_entries,
+            )
+        self.ledger.spoil(listing.meta["nw_disc"])
+        return False
+
+    def _next_sitemap(self) -> bool:
+        """Whether one more sitemap may be asked for: not once the page cap is reached, nor
+        past ``max_sitemaps_per_source`` (the newest are asked for first)."""
+        if self.frontier.full and not self.check or "entries" in self.frontier.capped:
+            return False
+        if self.frontier.take_sitemap():
+            return True
+        if self.frontier.first_cap("sitemaps"):
+            self.logger.warning(
+                "%s: %d sitemaps read in one pass; the older ones are not read"
+                " ([crawl] max_sitemaps_per_source)",
+                self.source.name,
+                self.frontier.max_sitemaps,
+            )
+        return False
 
     def _article_request(
         self, url: str, meta: dict[str, Any], *, dont_filter: bool = False

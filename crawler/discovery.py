@@ -17,7 +17,7 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from pipelines.store import Validators
-from pipelines.urls import same_site
+from pipelines.urls import canonical_url, same_site
 
 # Visible labels of "next page" links on French, Dutch and English news sites.
 _NEXT_LABELS = re.compile(
@@ -31,11 +31,10 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+){3,}|\d{4,}|,\d+\.html?$", re.IGNORE
 
 
 def article_links(response: TextResponse, pattern: re.Pattern[str] | None) -> Iterator[str]:
-    extractor = LinkExtractor(allow=pattern.pattern if pattern else (), unique=True)
-    for link in extractor.extract_links(response):
-        if pattern is None and not _looks_like_article(link.url, response.url):
-            continue
-        yield link.url
+    """The page's links to articles: every link, judged as ``is_article_url`` judges one."""
+    for link in LinkExtractor(unique=True).extract_links(response):
+        if is_article_url(link.url, pattern, response.url):
+            yield link.url
 
 
 def next_page_links(response: TextResponse, page_number: int = 1) -> list[str]:
@@ -70,7 +69,20 @@ def feed_links(response: TextResponse) -> list[str]:
 
 def is_article_url(url: str, pattern: re.Pattern[str] | None, page_url: str) -> bool:
     """By the source's article_pattern, or without one by the URL's shape."""
-    return bool(pattern.search(url)) if pattern else _looks_like_article(url, page_url)
+    return matches_pattern(url, pattern) if pattern else _looks_like_article(url, page_url)
+
+
+def matches_pattern(url: str, pattern: re.Pattern[str] | None) -> bool:
+    """True when the source's article_pattern (if any) matches the link.
+
+    The pattern is tested on the canonical URL, the one newswatch fetches and stores:
+    ``/slug,97215.html?utm_source=facebook`` matches ``,\\d+\\.html$`` as
+    ``/slug,97215.html`` does. The raw link is tried too, so that a pattern written for
+    the links as a site prints them keeps matching.
+    """
+    if pattern is None:
+        return True
+    return bool(pattern.search(canonical_url(url)) or pattern.search(url))
 
 
 def robots_url(url: str) -> str:

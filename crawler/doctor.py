@@ -13,7 +13,9 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from crawler.guard import TargetPolicy, refusal, source_domains
 from pipelines.channels.smtp import SMTP_URL_ENV, SmtpTransport, parse_smtp_url
 from pipelines.config import Config, SourceConfig, load_config
 from pipelines.defaults import DOCTOR_TIMEOUT
@@ -83,15 +85,47 @@ def check_delivery(config: Config, environ: Mapping[str, str]) -> Check:
     return Check("maildir", True, f"{maildir}: writable ({SMTP_URL_ENV} not set)")
 
 
-def check_source(source: SourceConfig, timeout: float, user_agent: str) -> Check:
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only where a pass would go (``crawler/guard.py``)."""
+
+    def __init__(self, policy: TargetPolicy, domains: tuple[str, ...]) -> None:
+        self.policy, self.domains = policy, domains
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        refused = refusal(newurl, self.policy, self.domains)
+        if refused is not None:
+            raise _Refused(refused)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class _Refused(Exception):
+    """A URL a pass would refuse: its message is the line to print."""
+
+
+def check_source(
+    source: SourceConfig,
+    timeout: float,
+    user_agent: str,
+    policy: TargetPolicy | None = None,
+) -> Check:
+    """One HEAD (or GET) of the source's first URL, under the rule a pass applies to private
+    addresses and ``allowed_domains`` (``policy``: from ``[crawl] allow_private_targets``)."""
     urls = [*source.feeds, *source.sitemaps, *source.start_urls]
     url = urls[0]
     name = f"source {source.name}"
+    policy = policy if policy is not None else TargetPolicy()
+    domains = source_domains(source)
+    refused = refusal(url, policy, domains)
+    if refused is not None:
+        return Check(name, False, refused)
+    opener = urllib.request.build_opener(_GuardedRedirects(policy, domains))
     status = None
     for method in ("HEAD", "GET"):
         request = urllib.request.Request(url, method=method, headers={"User-Agent": user_agent})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with opener.open(request, timeout=timeout) as response:
                 status = response.status
             break
         except urllib.error.HTTPError as exc:
@@ -99,6 +133,8 @@ def check_source(source: SourceConfig, timeout: float, user_agent: str) -> Check
             if method == "HEAD" and exc.code in (403, 405, 501):
                 continue  # some servers refuse HEAD only
             break
+        except _Refused as exc:
+            return Check(name, False, str(exc))
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             return Check(name, False, f"{url}: {reason}")
@@ -138,5 +174,6 @@ def _checks(path: Path, environ: Mapping[str, str], timeout: float) -> Iterator[
     yield check_database(config)
     yield check_delivery(config, environ)
     agent = config.crawl.user_agent or "newswatch (doctor)"
+    policy = TargetPolicy.from_value(config.crawl.allow_private_targets)
     for source in config.enabled_sources():
-        yield check_source(source, timeout, agent)
+        yield check_source(source, timeout, agent, policy)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -19,6 +20,10 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from crawler.download import HeadersTooLarge
+from crawler.guard import TargetRefused
+from crawler.redirects import RedirectRefused
+
 # Scrapy >= 2.14 wraps Twisted's errors in its own; both are checked so either works.
 _KINDS: list[tuple[str, tuple[type[BaseException], ...]]] = [
     ("dns", (CannotResolveHostError, DNSLookupError)),
@@ -33,15 +38,41 @@ def error_kind(failure: Failure) -> str:
     error = failure.value
     if isinstance(error, HttpError):
         return f"http_{error.response.status}"
+    if isinstance(error, TargetRefused):
+        return error.kind  # refused_private, offsite
+    if isinstance(error, HeadersTooLarge):
+        return "headers_too_large"
     for kind, types in _KINDS:
         if isinstance(error, types):
             return kind
-    if isinstance(error, IgnoreRequest):
-        return "robots" if "robots" in str(error).lower() else "ignored"
+    if isinstance(error, RedirectRefused):
+        return error.kind  # redirect_unsafe, redirect_self, redirect_loop
     text = str(error).lower()
+    if isinstance(error, IgnoreRequest):
+        return _ignored_kind(text)
     if "maxsize" in text.replace(" ", "") or "max size" in text or "warnsize" in text:
         return "too_large"
+    # Scrapy cancels a download whose body grows past DOWNLOAD_MAXSIZE with no message
+    # (an announced Content-Length over it says so, above); nothing else cancels one.
+    if isinstance(error, DownloadCancelledError):
+        return "too_large"
     return "download" if isinstance(error, DownloadFailedError) else "other"
+
+
+def _ignored_kind(text: str) -> str:
+    """Scrapy's middlewares drop requests with IgnoreRequest; its message tells which."""
+    if "robots" in text:
+        return "robots"
+    if "decompression" in text:  # HttpCompressionMiddleware: past DOWNLOAD_MAXSIZE unpacked
+        return "decompression_bomb"
+    if "max redirections" in text:  # RedirectMiddleware: past REDIRECT_MAX_TIMES
+        return "redirect_loop"
+    return "ignored"
+
+
+def already_logged(failure: Failure) -> bool:
+    """A refusal the guard (``crawler/guard.py``) has logged in one line already."""
+    return isinstance(failure.value, TargetRefused)
 
 
 _DESCRIPTIONS = {
@@ -51,6 +82,14 @@ _DESCRIPTIONS = {
     "data_loss": "the connection broke before the whole page arrived",
     "robots": "forbidden by the site's robots.txt",
     "too_large": "larger than Scrapy's DOWNLOAD_MAXSIZE",
+    "decompression_bomb": "unpacks to more than DOWNLOAD_MAXSIZE (a decompression bomb)",
+    "redirect_loop": "a redirect loop (or more than REDIRECT_MAX_TIMES redirects)",
+    "redirect_unsafe": "a redirect to a non-HTTP URL (file:, data:, ...), not followed",
+    "redirect_self": "the page redirects to itself",
+    "url_too_long": "a URL longer than newswatch's cap",
+    "refused_private": "refused: private address ([crawl] allow_private_targets)",
+    "offsite": "refused: outside the source's allowed_domains",
+    "headers_too_large": "response headers too large (NEWSWATCH_MAX_HEADER_BYTES)",
 }
 
 

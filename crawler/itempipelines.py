@@ -2,10 +2,19 @@
 
 It opens the store, hands each fetched page to :func:`pipelines.process.process_page` and
 turns the outcome into counters. Nothing is judged or written here.
+
+A store that cannot be written (locked past its busy timeout, a full disk) ends the crawl:
+the page's transaction is rolled back, every crawl of the pass is closed with the reason
+``store_error``, and the error is kept in the pass's :class:`StoreFailure`, which the pass
+raises once the crawls are closed (exit 4, one line). Nothing more is fetched that could
+not be stored.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -19,14 +28,40 @@ from pipelines.hooks import hooks_for
 from pipelines.models import Page, PageHints
 from pipelines.process import ProcessOptions, process_page
 from pipelines.seeds import import_seeds
-from pipelines.store import Store, open_store
+from pipelines.store import Store, StoreError, open_store
+
+log = logging.getLogger(__name__)
+
+STORE_FAILURE_SETTING = "NEWSWATCH_STORE_FAILURE"  # the pass's StoreFailure
+STORE_ERROR = "store_error"  # the close reason of a crawl stopped by a store error
+
+
+@dataclass
+class StoreFailure:
+    """The first store error of a pass, shared by all its crawlers (through the
+    ``NEWSWATCH_STORE_FAILURE`` setting); ``stop_all`` closes every crawl of the pass."""
+
+    error: StoreError | None = None
+    stop_all: Callable[[], None] | None = field(default=None, repr=False)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> StoreFailure:
+        return self  # each crawler's settings are a deep copy: keep one shared object
 
 
 class StorePipeline:
-    def __init__(self, store: Store, options: ProcessOptions, stats: StatsCollector) -> None:
+    def __init__(
+        self,
+        store: Store,
+        options: ProcessOptions,
+        stats: StatsCollector,
+        crawler: Crawler | None = None,
+    ) -> None:
         self.store = store
         self.options = options
         self.stats = stats
+        self.crawler = crawler
+        failure = crawler.settings.get(STORE_FAILURE_SETTING) if crawler is not None else None
+        self.failure = failure if isinstance(failure, StoreFailure) else StoreFailure()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -40,9 +75,18 @@ class StorePipeline:
         )
         assert crawler.stats is not None
         store = open_store(config.store_path)
-        # Dedup needs the seed corpus in place, also for a bare `scrapy crawl` (idempotent).
-        import_seeds(store, config.topics)
-        return cls(store, options, crawler.stats)
+        pipeline = cls(store, options, crawler.stats, crawler)
+        try:
+            # Dedup needs the seed corpus in place, also for a bare `scrapy crawl`
+            # (idempotent).
+            import_seeds(store, config.topics)
+        except StoreError as exc:
+            pipeline.failure.error = pipeline.failure.error or exc  # stop once open
+        return pipeline
+
+    def open_spider(self) -> None:
+        if self.failure.error is not None:
+            self._stop(self.failure.error)
 
     def close_spider(self) -> None:
         self.store.close()
@@ -67,7 +111,13 @@ class StorePipeline:
                 found_via=item.found_via,
             ),
         )
-        outcome = process_page(self.store, page, self.options)
+        if self.failure.error is not None:  # the store failed already: store nothing more
+            return {"url": item.url, "outcome": STORE_ERROR, "article_id": None}
+        try:
+            outcome = process_page(self.store, page, self.options)
+        except StoreError as exc:
+            self._stop(exc)
+            return {"url": item.url, "outcome": STORE_ERROR, "article_id": None}
         self.stats.inc_value(outcome_key(outcome.kind))
         if outcome.relevant and outcome.kind in ("new", "duplicate"):
             self.stats.inc_value(Stat.RELEVANT)
@@ -75,3 +125,16 @@ class StorePipeline:
             self.stats.inc_value(Stat.ALERTS_QUEUED, outcome.alerts)
         # The item is the page's bytes: returning it would keep them in memory for nothing.
         return {"url": item.url, "outcome": outcome.kind, "article_id": outcome.article_id}
+
+    def _stop(self, error: StoreError) -> None:
+        """The first store error stops every crawl of the pass (this one alone outside a
+        pass); the pass reports it once."""
+        self.failure.error = self.failure.error or error
+        self.stats.set_value("newswatch/store_error", str(error))
+        log.debug("store error; stopping the crawl: %s", error)
+        if self.failure.stop_all is not None:
+            self.failure.stop_all()
+        elif self.crawler is not None:
+            from crawler.deadline import stop_crawl
+
+            stop_crawl(self.crawler, STORE_ERROR, f"database error: {error}")

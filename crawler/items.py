@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.http import Request, TextResponse
+from w3lib.encoding import http_content_type_encoding
 
 from crawler.discovery import canonical_link
 
@@ -31,7 +32,11 @@ def article_item(response: TextResponse, source: str, lang: str | None) -> PageI
         body=response.body,
         source=source,
         found_via=response.meta["nw_via"],
-        encoding=response.encoding,
+        # Only what the server declared: pipelines/extract/decode.py weighs it against
+        # <meta charset> and the bytes (Scrapy's own guess would pass for a declaration).
+        encoding=http_content_type_encoding(
+            (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        ),
         status=response.status,
         hints={
             **hints,
@@ -42,7 +47,8 @@ def article_item(response: TextResponse, source: str, lang: str | None) -> PageI
 
 
 def gone_item(request: Request, source: str, status: int) -> PageItem:
-    """A page that answered 404/410: remembered, so the next pass does not ask again."""
+    """A page that answered 404/410, or redirects to itself (``status`` the redirect's):
+    remembered, so the next pass does not ask again."""
     return PageItem(
         url=request.meta["nw_url"],
         final_url=request.url,

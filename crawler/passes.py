@@ -6,7 +6,10 @@ starts ``newswatch run`` in a child process) go through :func:`run_pass`:
 1. take the pass lock of the dataset (a second pass is refused, naming the holder);
 2. open the ``runs`` row (a run a killed pass left ``running`` becomes ``interrupted``);
 3. crawl the chosen sources, one crawler each, in one process: an article two sources
-   list is fetched once, and the dataset is read once for all of them;
+   list is fetched once, and the dataset is read once for all of them. A source's crawl
+   is closed after ``[crawl] source_timeout_minutes`` (Scrapy's ``CLOSESPIDER_TIMEOUT``),
+   and every crawl still open at ``[crawl] pass_timeout_minutes`` is closed then: the pass
+   goes on with what it has, and the report names each source stopped so;
 4. finish the run with each source's counts and record source health (which may queue
    an operator notice);
 5. send what the outbox holds, alerts and notices, over the channels given;
@@ -25,14 +28,16 @@ from typing import TYPE_CHECKING
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.deadline import PASS_TIMEOUT, later, stop_crawl
 from crawler.extension import PASS_COUNTS_SETTING
 from crawler.frontier import StoreSnapshot
+from crawler.itempipelines import STORE_ERROR, STORE_FAILURE_SETTING, StoreFailure
 from crawler.recorder import SourceCounts, SourceHealth, crawl_exit_code, finish_run, open_run
 from crawler.spiders.news import NewsSpider
 from crawler.stats import SourceReport
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ExitCode
-from pipelines.store import Store, open_store
+from pipelines.store import Store, open_store, store_errors
 from pipelines.store.lock import pass_lock
 
 if TYPE_CHECKING:
@@ -82,7 +87,10 @@ def run_pass(
     and leaves them queued. ``on_source`` gets each source's counts as its crawl closes.
     """
     chosen = list(sources if sources is not None else config.enabled_sources())
-    with pass_lock(config.store_path):
+    # A store that cannot be written (locked past its busy timeout, a full disk) ends the
+    # pass with one StoreError (exit 4); the crawl stops at the first one (see
+    # crawler/itempipelines.py), and the run left `running` is `interrupted` next pass.
+    with pass_lock(config.store_path), store_errors(config.store_path):
         with open_store(config.store_path) as store:
             run_id = open_run(store)
             snapshot = StoreSnapshot.load(store)
@@ -110,11 +118,37 @@ def crawl(
         return
     settings = crawl_settings(config, baseline=baseline, verbose=verbose)
     settings.set(PASS_COUNTS_SETTING, counts, priority="cmdline")
+    failure = StoreFailure()
+    settings.set(STORE_FAILURE_SETTING, failure, priority="cmdline")
     process = CrawlerProcess(settings)
+
+    def stop_every_crawl() -> None:  # the first store error: nothing more can be stored
+        for crawler in list(process.crawlers):
+            stop_crawl(crawler, STORE_ERROR, None)
+
+    failure.stop_all = stop_every_crawl
     claimed: set[str] = set()  # shared: an article two sources list is fetched once
     for source in sources:
         process.crawl(NewsSpider, source=source, claimed=claimed, snapshot=snapshot)
-    process.start()
+    minutes = config.crawl.pass_timeout_minutes
+    deadline = later(minutes * 60, close_all, process, minutes)
+    try:
+        process.start()
+    finally:
+        deadline.cancel()  # the crawls ended before it: nothing to do
+    if failure.error is not None:
+        raise failure.error
+
+
+def close_all(process: CrawlerProcess, minutes: float) -> None:
+    """The pass deadline: close every crawl still open (``crawler/deadline.py``)."""
+    for crawler in list(process.crawlers):
+        name = getattr(getattr(crawler.spider, "source", None), "name", "?")
+        message = (
+            f"{name}: stopped at the pass deadline ([crawl] pass_timeout_minutes = {minutes:g});"
+            " the rest waits for the next pass"
+        )
+        stop_crawl(crawler, PASS_TIMEOUT, message)
 
 
 def send(store: Store, config: Config, channels: Sequence[Channel], run_id: int) -> SendReport:

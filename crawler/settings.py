@@ -30,10 +30,26 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # Scrapy's retry, but a 429/503 waits for the Retry-After the site sent (capped by
 # NEWSWATCH_RETRY_AFTER_MAX, from [crawl] retry_after_max).
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: no request to a private address or outside a source's allowed_domains
+    # (crawler/guard.py), redirects and robots.txt included.
+    "crawler.guard.TargetGuard": 40,
+    # Scrapy's robots.txt middleware, but a robots.txt that cannot be read (a site down) is
+    # one warning line, not a traceback (crawler/robotstxt.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robotstxt.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
+    # Just before Scrapy's RedirectMiddleware (600) sees a response: redirects to a
+    # non-HTTP URL, to the page itself or back along the chain are refused, by name.
+    "crawler.redirects.RedirectCheck": 610,
 }
 REDIRECT_MAX_TIMES = 5
+# Scrapy's HTTP/1.1 handler with a bound on response headers (crawler/download.py):
+# NEWSWATCH_MAX_HEADER_BYTES / NEWSWATCH_MAX_HEADER_LINES, defaults in pipelines/defaults.py.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.download.CappedHTTP11DownloadHandler",
+    "https": "crawler.download.CappedHTTP11DownloadHandler",
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

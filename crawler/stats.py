@@ -15,6 +15,14 @@ from typing import Any, Final
 from pipelines.health import SourcePass
 
 ERRORS_PREFIX = "newswatch/errors/"
+# Why a crawl was closed before it was done (Scrapy's ``finish_reason``): the source's own
+# time budget ([crawl] source_timeout_minutes; Scrapy's CLOSESPIDER_TIMEOUT, if set, counts
+# as one) or the pass deadline ([crawl] pass_timeout_minutes), see crawler/deadline.py.
+STOPPED_REASONS: Final = {
+    "source_timeout": "source_timeout",
+    "closespider_timeout": "source_timeout",
+    "pass_timeout": "pass_timeout",
+}
 
 
 class Stat:
@@ -70,6 +78,7 @@ class SourceReport:
     alerts_queued: int = 0
     bytes: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    stopped: str = ""  # "source_timeout" | "pass_timeout": closed before it was done
 
     @property
     def failed(self) -> bool:
@@ -117,4 +126,5 @@ class SourceReport:
             alerts_queued=n(Stat.ALERTS_QUEUED),
             bytes=n(Stat.BYTES),
             errors=errors,
+            stopped=STOPPED_REASONS.get(str(stats.get("finish_reason", "")), ""),
         )

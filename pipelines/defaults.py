@@ -18,9 +18,29 @@ DOWNLOAD_TIMEOUT = 30.0  # seconds for one response
 OBEY_ROBOTS = True
 USER_AGENT = f"newswatch/{__version__} (+https://github.com/newswatch/newswatch)"
 MAX_PAGES_PER_SOURCE = 500  # new article URLs queued per source in one pass
+# A sitemap index may list thousands of sitemaps of 50,000 URLs each: per source and pass,
+# at most this many sitemaps are asked for and this many feed/sitemap entries looked at.
+MAX_SITEMAPS_PER_SOURCE = 50
+MAX_ENTRIES_PER_SOURCE = 50_000
+# A pass ends by this deadline, whatever the sites do (it fits a cron every 30 minutes);
+# one source's crawl is closed after its own budget. Both in minutes.
+CRAWL_PASS_TIMEOUT_MINUTES = 25.0
+SOURCE_TIMEOUT_MINUTES = 10.0
 # A site answering 429/503 with ``Retry-After: 3600`` would hold the whole pass: the wait
 # is capped at this many seconds.
 RETRY_AFTER_MAX = 120.0
+# No request to a loopback, private, link-local or unique-local address ([crawl]
+# allow_private_targets: true, or a list of addresses and networks that may be reached).
+ALLOW_PRIVATE_TARGETS = False
+# A response's status line and headers: past either bound the connection is dropped
+# (DOWNLOAD_MAXSIZE bounds the body only). Real sites send a few KiB in a few dozen lines.
+MAX_HEADER_BYTES = 64 * 1024
+MAX_HEADER_LINES = 200
+
+# -- the store ----------------------------------------------------------------------------
+# A database locked by another writer (a second program, a backup) is waited for this long
+# (SQLite's busy timeout); then the pass ends with exit 4, "database is locked".
+STORE_BUSY_TIMEOUT_SECONDS = 10.0
 
 # -- [dedup]: when an article is a copy of a stored document (pipelines/dedup.py) ----------
 # "Most of its own text": a syndicated copy with a sentence added or cut scores ~0.8-1.0;

@@ -9,7 +9,7 @@ class ExitCode(IntEnum):
     """What a ``newswatch`` command's exit status means (README, ``newswatch --help``)."""
 
     OK = 0  # the command did its work
-    FAILED = 1  # a source failed as a whole (run); a check failed (doctor, sources check)
+    FAILED = 1  # a source failed as a whole (run) or is failing (sources status); a check failed
     CONFIG = 2  # a configuration or usage error: the message names the file and the key
     DELIVERY = 3  # alerts could not be delivered: they stay queued, the next pass retries
     STORE = 4  # the database could not be opened or written
@@ -22,7 +22,10 @@ class ExitCode(IntEnum):
 
 _MEANINGS = {
     ExitCode.OK: "the command did its work",
-    ExitCode.FAILED: "a source failed as a whole (run); a check failed (doctor, sources check)",
+    ExitCode.FAILED: (
+        "a source failed as a whole (run) or is failing (sources status);"
+        " a check failed (doctor, sources check)"
+    ),
     ExitCode.CONFIG: "a configuration or usage error",
     ExitCode.DELIVERY: "alerts could not be delivered (they stay queued)",
     ExitCode.STORE: "the database could not be opened or written",
@@ -46,6 +49,11 @@ class ConfigError(NewswatchError):
         self.key = key
         self.problem = problem
         super().__init__(f"{path}: {key}: {problem}")
+
+
+class UsageError(NewswatchError):
+    """A command was given something it cannot use (a missing file, an unknown id); the
+    message names it. Exit status 2, as for a configuration error."""
 
 
 class DeliveryError(NewswatchError):

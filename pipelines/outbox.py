@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pipelines.alerts import NO_RECIPIENTS, alert_messages
-from pipelines.channels import Channel, Message, Refused
+from pipelines.channels import Channel, Message, Refused, Unreachable
 from pipelines.channels import open_channels as _open_channels
 from pipelines.clock import iso_utc
 from pipelines.errors import DeliveryError
@@ -87,6 +87,7 @@ class SendReport(Counts):
     next_attempt_at: str | None = None  # the earliest retry time among pending alerts
     messages: list[Outgoing] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    held_because: list[str] = field(default_factory=list)  # why, for the held ones
 
     @property
     def undelivered(self) -> bool:
@@ -216,6 +217,8 @@ def deliver(
         error = str(exc)
         report.errors.append(error)
         if not claimed:
+            why = exc.summary if isinstance(exc, Unreachable) else "server not reached"
+            report.held_because.append(why)
             store.hold(kind, ids, name, error)
             report.add(kind, name, "held", len(ids))
             return "unreachable"

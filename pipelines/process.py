@@ -46,7 +46,8 @@ class Outcome:
 def process_page(store: Store, page: Page, options: ProcessOptions) -> Outcome:
     """Judge one fetched page and write all it produces in one transaction."""
     keys = {url_key(page.url), url_key(page.final_url)}
-    if page.status in (404, 410):
+    # 404/410, or a redirect to the page itself (the only 3xx the crawler hands over): gone.
+    if page.status in (404, 410) or 300 <= page.status < 400:
         with store.transaction():
             _remember(store, page, {url_key(page.url)}, "gone")
         return Outcome("gone")

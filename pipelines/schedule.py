@@ -1,4 +1,10 @@
-"""When passes run: the ``[schedule]`` cron expression read into an APScheduler trigger.
+"""When passes run: the ``[schedule]`` cron expression, read as crontab reads it.
+
+The expression is parsed and iterated by croniter: steps (``1-5/2``), ranges, lists, month
+and weekday names, ``0`` and ``7`` for Sunday, the ``@hourly``-style macros, and crontab's
+rule that a restricted day of month and a restricted weekday are alternatives (``0 9 1 * 1``
+fires on the 1st *and* on every Monday). APScheduler only asks the trigger for the next
+fire time.
 
 Kept apart from the scheduler loop so that ``newswatch.toml`` is checked when it is loaded:
 a cron typo fails at start, naming the key, not at the first fire time.
@@ -6,60 +12,92 @@ a cron typo fails at start, naming the key, not at the first fire time.
 
 from __future__ import annotations
 
-import re
+from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.base import BaseTrigger
 
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# A weekday number not after a "/" (the step in "*/2" is a count, not a day).
-_WEEKDAY_NUMBER = re.compile(r"(?<![/\d])([0-7])(?!\d)")
-# A range from Sunday as 0 ("0-4"): as names it would end before it starts ("sun-thu").
-_FROM_SUNDAY = re.compile(r"0-([0-7])(?:/([1-9]\d*))?")
+MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 
 
-def cron_trigger(expr: str, timezone: str) -> CronTrigger:
-    """A trigger for a crontab line: 5 fields, or 6 with seconds first.
+class CronSchedule:
+    """A crontab line in a time zone: 5 fields, 6 with seconds first, or a macro."""
 
-    ``CronTrigger.from_crontab`` in APScheduler 3 reads weekday 0 as Monday where cron
-    reads Sunday; numbers are turned into names here so that ``0 9 * * 1-5`` means what
-    it means in a crontab (weekdays at 09:00). The seconds form (``*/1 * * * * *``) is
-    there for tests and demos that cannot wait a minute.
-    Raises ValueError with APScheduler's reason for a bad field or time zone.
+    def __init__(self, expr: str, timezone: str) -> None:
+        # Imported here: croniter takes ~35 ms to import, and only a config that sets
+        # [schedule] or the scheduler needs it.
+        from croniter import CroniterError, croniter
+
+        self.expr = " ".join(expr.split())
+        self.timezone = ZoneInfo(timezone)
+        fields = self.expr.split()
+        if not (len(fields) == 1 and fields[0].lower() in MACROS) and len(fields) not in (5, 6):
+            raise ValueError(
+                "needs 5 fields (minute hour day month weekday), 6 with seconds first, or one"
+                f" of {', '.join(MACROS)}; not {len(fields)} field(s): {expr!r}"
+            )
+        try:
+            croniter(self.expr, datetime.now(self.timezone), second_at_beginning=True)
+        except CroniterError as exc:
+            raise ValueError(f"not a valid crontab expression: {expr!r} ({exc})") from None
+
+    def next_after(self, start: datetime) -> datetime | None:
+        """The first fire time at or after ``start`` (in the schedule's time zone), or None
+        when the expression never fires (``0 0 30 2 *``)."""
+        from croniter import CroniterBadDateError, croniter
+
+        start = start.astimezone(self.timezone)
+        # croniter returns times strictly after its start, at whole seconds: start one
+        # second before the earliest whole second allowed.
+        if start.microsecond:
+            start = start.replace(microsecond=0) + timedelta(seconds=1)
+        try:
+            fire: datetime = croniter(
+                self.expr, start - timedelta(seconds=1), second_at_beginning=True
+            ).get_next(datetime)
+        except CroniterBadDateError:
+            return None
+        return fire
+
+
+@cache
+def _trigger_class() -> type[BaseTrigger]:
+    from apscheduler.triggers.base import BaseTrigger
+
+    class CronTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
+        """An APScheduler 3 trigger firing on a :class:`CronSchedule`."""
+
+        def __init__(self, schedule: CronSchedule) -> None:
+            self.schedule = schedule
+            self.timezone = schedule.timezone  # as APScheduler's own triggers have it
+
+        def get_next_fire_time(
+            self, previous_fire_time: datetime | None, now: datetime
+        ) -> datetime | None:
+            start = now
+            if previous_fire_time is not None:
+                start = max(now, previous_fire_time + timedelta(seconds=1))
+            return self.schedule.next_after(start)
+
+        def __str__(self) -> str:
+            return f"cron[{self.schedule.expr}]"
+
+        def __repr__(self) -> str:
+            return f"CronTrigger({self.schedule.expr!r}, {self.schedule.timezone.key!r})"
+
+    return CronTrigger
+
+
+def cron_trigger(expr: str, timezone: str) -> BaseTrigger:
+    """An APScheduler trigger for a crontab line (see :class:`CronSchedule`).
+
+    Raises ValueError naming what is wrong (also for a line that never fires), and
+    ZoneInfoNotFoundError for an unknown time zone.
     """
-    # Imported here: APScheduler's cron parser takes ~60 ms to import, half the time of
-    # loading a config, and only a config that sets [schedule] or the scheduler needs it.
-    from apscheduler.triggers.cron import CronTrigger
-
-    fields = expr.split()
-    if len(fields) == 5:
-        fields = ["0", *fields]
-    if len(fields) != 6:
-        raise ValueError(
-            f"needs 5 fields (minute hour day month weekday) or 6 with seconds first,"
-            f" not {len(fields)}: {expr!r}"
-        )
-    second, minute, hour, day, month, weekday = fields
-    weekday = ",".join(_weekday_names(item) for item in weekday.split(","))
-    return CronTrigger(
-        second=second,
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=weekday,
-        timezone=timezone,
-    )
-
-
-def _weekday_names(item: str) -> str:
-    """One item of a crontab weekday list with names for numbers; a range from 0 is
-    spelled out day by day ("0-4" is "sun,mon,tue,wed,thu")."""
-    if item.startswith("*/"):  # every Nth day counts from Sunday, as "0-6/N" does
-        item = "0-6" + item[1:]
-    match = _FROM_SUNDAY.fullmatch(item)
-    if match is None:
-        return _WEEKDAY_NUMBER.sub(lambda m: _WEEKDAYS[int(m.group(1))], item)
-    days = range(0, int(match.group(1)) + 1, int(match.group(2) or 1))
-    return ",".join(dict.fromkeys(_WEEKDAYS[day] for day in days))
+    schedule = CronSchedule(expr, timezone)
+    if schedule.next_after(datetime.now(schedule.timezone)) is None:
+        raise ValueError(f"never fires: {expr!r}")
+    return _trigger_class()(schedule)

@@ -191,8 +191,11 @@ def config_text(
     The sites are crawled without politeness delays (they are on 127.0.0.1); ``crawl`` adds
     other ``[crawl]`` keys (``{"concurrent_per_domain": 8}``). Alerts go to a Maildir.
     """
+    # The sites are served on 127.0.0.1: exactly that address may be reached, so that a
+    # redirect to 127.0.0.2 or [::1] is still refused (crawler/guard.py).
+    crawl = {"allow_private_targets": ["127.0.0.1"], **(crawl or {})}
     parts = [CONFIG_HEAD]
-    parts += [f"{key} = {_toml(value)}\n" for key, value in (crawl or {}).items()]
+    parts += [f"{key} = {_toml(value)}\n" for key, value in crawl.items()]
     for name in names if names is not None else bases:
         site, base = manifest[name], bases[name]
         src = site.source

@@ -20,7 +20,9 @@ Everything a test needs is on the fixtures and on ``SmtpServer``.
 Fixtures: ``smtp_server`` (plain), ``smtp_auth_server`` (AUTH PLAIN/LOGIN without TLS),
 ``smtp_starttls_server`` (STARTTLS required, then AUTH), ``smtps_server`` (implicit TLS +
 AUTH), ``smtp_rejecting_server`` (answers 550 for each address in ``server.rejected``),
-``smtp_server_factory`` (any other combination), ``closed_port`` and ``silent_port``
+``smtp_server_factory`` (any other combination; ``echo_auth=True`` answers every AUTH
+with a 535 that repeats what the client sent, plain and base64, as careless servers do;
+``mechanisms`` limits the AUTH mechanisms offered), ``closed_port`` and ``silent_port``
 (nothing answers / nobody ever greets). For a TLS server, ``server.client_context()``
 trusts its certificate.
 
@@ -31,6 +33,7 @@ server starts: no port race, no sleeps.
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import ssl
 import threading
@@ -121,6 +124,37 @@ class RecordingHandler:
         return "250 2.0.0 Message accepted for delivery"
 
 
+class EchoingAuthHandler(RecordingHandler):
+    """Refuses every login with a 535 that repeats the client's AUTH data, base64 and
+    decoded: the worst a server can do with credentials in its reply."""
+
+    async def auth_PLAIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        blob = args[1] if len(args) > 1 else await _answer(server, "")
+        return _echo(blob)
+
+    async def auth_LOGIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        user = args[1] if len(args) > 1 else await _answer(server, "Username:")
+        password = await _answer(server, "Password:")
+        return _echo(user, password)
+
+    async def auth_CRAM__MD5(self, server: SMTP, args: list[str]) -> AuthResult:
+        return _echo(await _answer(server, "<1896.697170952@localhost>"))
+
+
+async def _answer(server: SMTP, challenge: str) -> str:
+    """Send a 334 challenge, return the client's answer as it came (base64)."""
+    decoded = await server.challenge_auth(challenge)
+    assert isinstance(decoded, bytes)
+    return base64.b64encode(decoded).decode("ascii")
+
+
+def _echo(*blobs: str) -> AuthResult:
+    shown = " ".join(f"{blob} ({base64.b64decode(blob)!r})" for blob in blobs)
+    return AuthResult(
+        success=False, handled=False, message=f"535 5.7.8 Authentication failed for {shown}"
+    )
+
+
 @dataclass
 class SmtpServer:
     """A running test server: where it listens, how to log in, what it received."""
@@ -184,14 +218,24 @@ def run_smtp_server(
     auth: bool = False,
     reject: Iterable[str] = (),
     ca: trustme.CA | None = None,
+    echo_auth: bool = False,
+    mechanisms: Iterable[str] | None = None,
 ) -> Iterator[SmtpServer]:
     """Start an SMTP server on 127.0.0.1 for the duration of the ``with`` block."""
     if tls != "none" and ca is None:
         ca = trustme.CA()
     rejected = tuple(reject)
-    handler = RecordingHandler(reject=rejected, require_auth=auth)
+    auth = auth or echo_auth
+    kind = EchoingAuthHandler if echo_auth else RecordingHandler
+    handler = kind(reject=rejected, require_auth=auth)
+    options = _smtp_options(tls, auth, ca)
+    if mechanisms is not None:
+        offered = {m.upper() for m in mechanisms}
+        options["auth_exclude_mechanism"] = [
+            m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m not in offered
+        ]
     with closing(socket.create_server((HOST, 0))) as sock:
-        controller = _BoundController(handler, sock, **_smtp_options(tls, auth, ca))
+        controller = _BoundController(handler, sock, **options)
         controller.start()
         try:
             yield SmtpServer(
@@ -278,10 +322,22 @@ def smtp_server_factory(smtp_ca: trustme.CA) -> Iterator[Callable[..., SmtpServe
     with ExitStack() as servers:
 
         def start(
-            *, tls: Tls = "none", auth: bool = False, reject: Iterable[str] = ()
+            *,
+            tls: Tls = "none",
+            auth: bool = False,
+            reject: Iterable[str] = (),
+            echo_auth: bool = False,
+            mechanisms: Iterable[str] | None = None,
         ) -> SmtpServer:
             return servers.enter_context(
-                run_smtp_server(tls=tls, auth=auth, reject=reject, ca=smtp_ca)
+                run_smtp_server(
+                    tls=tls,
+                    auth=auth,
+                    reject=reject,
+                    ca=smtp_ca,
+                    echo_auth=echo_auth,
+                    mechanisms=mechanisms,
+                )
             )
 
         yield start

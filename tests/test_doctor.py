@@ -72,6 +72,7 @@ def test_a_server_that_does_not_answer_in_http_is_one_failing_line(tmp_path: Pat
     with garbage_server() as base:
         config.write_text(
             '[store]\npath = "nw.db"\n[alerts]\nmaildir = "mail"\n'
+            '[crawl]\nallow_private_targets = ["127.0.0.1"]\n'
             f'[[sources]]\nname = "junk"\nfeeds = ["{base}/rss"]\n',
             encoding="utf-8",
         )

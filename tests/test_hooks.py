@@ -50,6 +50,7 @@ to = ["analyst@example.org"]
 max_age_days = 0
 
 [crawl]
+allow_private_targets = ["127.0.0.1"]
 download_delay = 0
 autothrottle_start_delay = 0
 

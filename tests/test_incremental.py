@@ -36,6 +36,7 @@ maildir = "maildir"
 max_age_days = {max_age}
 
 [crawl]
+allow_private_targets = ["127.0.0.1"]
 download_delay = 0
 autothrottle_start_delay = 0
 concurrent_per_domain = 4

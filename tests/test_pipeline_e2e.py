@@ -272,6 +272,7 @@ def test_without_article_pattern_or_feed_a_section_page_still_finds_the_articles
     config.write_text(
         '[store]\npath = "np.db"\n[alerts]\nto = ["a@example.org"]\nmaildir = "mail"\n'
         "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n"
+        'allow_private_targets = ["127.0.0.1"]\n'
         f'[[sources]]\nname = "bladi"\nlang = "fr"\nstart_urls = ["{base}/maroc.html"]\n',
         encoding="utf-8",
     )

@@ -193,7 +193,8 @@ def test_cron_weekday_ranges_from_sunday_as_0(weekdays: str, days: list[str]) ->
     ("table", "complaint"),
     [
         ({"cron": "* * *"}, "schedule.cron: needs 5 fields"),
-        ({"cron": "61 * * * *"}, "schedule.cron: Error validating expression '61'"),
+        ({"cron": "61 * * * *"}, "schedule.cron: not a valid crontab expression: '61 * * * *'"),
+        ({"cron": "0 0 30 2 *"}, "schedule.cron: never fires: '0 0 30 2 *'"),
         ({"timezone": "Mars/Olympus"}, "schedule.timezone: unknown time zone 'Mars/Olympus'"),
         ({"timeout_minutes": 0}, "schedule.timeout_minutes: must be > 0"),
         ({"every": "hour"}, "schedule.every: unknown key"),

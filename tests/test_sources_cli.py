@@ -98,7 +98,8 @@ def test_check_exits_1_when_nothing_parses(
     (site_root / "bladi" / "robots.txt").write_text("User-agent: *\nDisallow: /ecrire/\n")
     config = tmp_path / "broken.toml"
     config.write_text(
-        '[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n[[sources]]\nname = "x"\n'
+        "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n"
+        'allow_private_targets = ["127.0.0.1"]\n[[sources]]\nname = "x"\n'
         f'feeds = ["{base}/contact.html", "http://127.0.0.1:{closed_port}/feed"]\n'
         f'sitemaps = ["{base}/no-such-sitemap.xml"]\n',
         encoding="utf-8",
@@ -141,6 +142,7 @@ def test_check_names_the_culprit_and_exits_1(
     config = tmp_path / "check.toml"
     config.write_text(
         "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n"
+        'allow_private_targets = ["127.0.0.1"]\n'
         f'[[sources]]\nname = "x"\n{source}\n',
         encoding="utf-8",
     )
@@ -174,6 +176,7 @@ def test_check_says_why_no_article_could_be_shown(
     config = tmp_path / "check.toml"
     config.write_text(
         "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n"
+        'allow_private_targets = ["127.0.0.1"]\n'
         f'[[sources]]\nname = "x"\nfeeds = ["{base}/one-item.xml"]\n',
         encoding="utf-8",
     )

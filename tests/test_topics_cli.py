@@ -278,10 +278,10 @@ def test_a_text_file_is_a_title_line_then_paragraphs(tmp_path: Path) -> None:
 
 def test_test_names_a_missing_or_empty_file(tmp_path: Path, config: Path) -> None:
     gone = run("test", str(tmp_path / "gone.txt"), config=config)
-    assert gone.exit_code == 1 and "gone.txt: no such file" in gone.stderr
+    assert gone.exit_code == 2 and "gone.txt: no such file" in gone.stderr
     (tmp_path / "empty.txt").write_text("\n", "utf-8")
     empty = run("test", str(tmp_path / "empty.txt"), config=config)
-    assert empty.exit_code == 1 and "empty.txt: empty file" in empty.stderr
+    assert empty.exit_code == 2 and "empty.txt: empty file" in empty.stderr
 
 
 @pytest.mark.parametrize("command", ["eval", "test", None])

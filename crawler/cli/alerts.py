@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crawler.cli.common import State, fail_cleanly, pass_state
-from pipelines.errors import ExitCode
+from pipelines.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from pipelines.channels import Channel
@@ -133,7 +133,8 @@ def alerts_preview(state: State, as_html: bool, now: bool) -> None:
 @pass_state
 @fail_cleanly
 def alerts_resend(state: State, alert_ids: tuple[int, ...]) -> None:
-    """Put alerts back in the outbox; the next send delivers them again.
+    """Put alerts back in the outbox; the next send delivers them again. An id that names
+    no alert queues nothing and exits 2.
 
     \b
     Example:
@@ -142,6 +143,12 @@ def alerts_resend(state: State, alert_ids: tuple[int, ...]) -> None:
     from pipelines.store import open_store
 
     with open_store(state.config.store_path) as store:
+        unknown = store.unknown_alert_ids(alert_ids)
+        if unknown:
+            ids = ", ".join(str(i) for i in unknown)
+            raise UsageError(
+                f"no alert with id {ids}; nothing queued again (see: newswatch alerts list)"
+            )
         n = store.resend_alerts(alert_ids)
     click.echo(f"{n} alert(s) queued again")
 
@@ -160,18 +167,21 @@ def preview_text(outgoing: Outgoing) -> str:
 def print_send_report(report: SendReport, channels: Sequence[Channel]) -> None:
     """One line per kind of item (``alerts: 2 sent via SMTP ...``), then each error."""
     where = ", ".join(c.describe() for c in channels) or "no channel"
-    click.echo(_summary("alerts", report.of("alert"), where, report))
+    why = "; ".join(dict.fromkeys(report.held_because)) or "server not reached"
+    click.echo(_summary("alerts", report.of("alert"), where, report, why))
     notices = report.of("notice")
     if notices != type(notices)():
-        click.echo(_summary("notices", notices, where, None))
+        click.echo(_summary("notices", notices, where, None, why))
     for err in dict.fromkeys(report.errors):
         click.echo(f"newswatch: alert delivery: {err}", err=True)
 
 
-def _summary(label: str, counts: Counts, where: str, report: SendReport | None) -> str:
+def _summary(
+    label: str, counts: Counts, where: str, report: SendReport | None, held_because: str
+) -> str:
     parts = [f"{label}: {counts.sent} sent via {where}"]
     if counts.held:
-        parts.append(f"{counts.held} kept for the next pass (server not reached)")
+        parts.append(f"{counts.held} kept for the next pass ({held_because})")
     if counts.retrying or counts.waiting:
         retry = report.next_attempt_at if report is not None else None
         when = f" (next try {retry})" if retry else ""

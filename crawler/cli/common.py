@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import click
 
 from pipelines.config import Config, load_config, resolve_config_path
-from pipelines.errors import ConfigError, ExitCode, NewswatchError
-from pipelines.store import StoreError
+from pipelines.errors import ConfigError, ExitCode, NewswatchError, UsageError
+from pipelines.store import StoreError, store_errors
 from pipelines.store.lock import PassRunning
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,9 +27,15 @@ def fail_cleanly(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            # SQLite's own errors (a database locked past its busy timeout, a full disk)
+            # become a StoreError naming the database file.
+            with store_errors(_StorePath(args)):
+                return fn(*args, **kwargs)
         except ConfigError as exc:
             click.echo(f"newswatch: configuration error: {exc}", err=True)
+            sys.exit(ExitCode.CONFIG)
+        except UsageError as exc:
+            click.echo(f"newswatch: usage error: {exc}", err=True)
             sys.exit(ExitCode.CONFIG)
         except StoreError as exc:
             click.echo(f"newswatch: database error: {exc}", err=True)
@@ -42,6 +48,19 @@ def fail_cleanly(fn: F) -> F:
             sys.exit(ExitCode.FAILED)
 
     return wrapper  # type: ignore[return-value]
+
+
+class _StorePath:
+    """The database file of the command's config, read only when an error names it."""
+
+    def __init__(self, args: tuple[Any, ...]) -> None:
+        self.args = args
+
+    def __str__(self) -> str:
+        for arg in self.args:
+            if isinstance(arg, State) and arg._config is not None:
+                return str(arg._config.store_path)
+        return "database"
 
 
 class State:

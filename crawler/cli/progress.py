@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crawler.cli.report import errors_text, summary_line, trouble
+from crawler.cli.report import errors_text, stopped, summary_line, trouble
 
 if TYPE_CHECKING:
     from crawler.passes import PassReport, SourceHealth, SourceReport
@@ -42,9 +42,10 @@ def source_line(s: SourceReport, health: SourceHealth | None = None) -> str:
     problem = trouble(s, health)
     errors = errors_text(s.errors)
     state = f" {problem}" if problem else f" ({errors})" if errors else ""
+    stop = stopped(s)
     return (
         f"{s.name}: {s.requests} requests, {s.new} new, {s.relevant} relevant,"
-        f" {s.error_count} errors{state}"
+        f" {s.error_count} errors{state}" + (f"; {stop}" if stop else "")
     )
 
 
@@ -53,11 +54,13 @@ def print_progress(s: SourceReport) -> None:
 
 
 def print_unattended(report: PassReport) -> None:
-    """The cron form: sources in trouble (their line starts with the name), then one
-    summary line; the trouble again on stderr."""
+    """The cron form: sources in trouble or stopped early (their line starts with the
+    name), then one summary line; the trouble again on stderr."""
     for s in report.sources:
         health = report.health.get(s.name)
-        if trouble(s, health):
+        if stopped(s) and not trouble(s, health):
+            click.echo(source_line(s, health))
+        elif trouble(s, health):
             click.echo(source_line(s, health))
             click.echo(f"newswatch: ERROR {source_line(s, health)}", err=True)
     click.echo(summary_line(report))

@@ -36,6 +36,19 @@ def print_pass(report: PassReport) -> None:
             click.echo(f"see why: newswatch sources check {s.name}")
 
 
+# A crawl closed before it was done (crawler/stats.py): what is fetched is stored, the rest
+# waits for the next pass.
+_STOPPED = {
+    "pass_timeout": "stopped at the pass deadline",
+    "source_timeout": "stopped after its time budget",
+}
+
+
+def stopped(s: SourceReport) -> str | None:
+    """``stopped at the pass deadline`` when the source's crawl was closed early, or None."""
+    return _STOPPED.get(s.stopped)
+
+
 def trouble(s: SourceReport, health: SourceHealth | None = None) -> str | None:
     """What is wrong with a source after a pass, in a few words, or None when nothing is.
 
@@ -70,7 +83,8 @@ def summary_line(report: PassReport) -> str:
     troubled = [
         f"{s.name} {problem}" for s in sources if (problem := trouble(s, report.health.get(s.name)))
     ]
-    return "; ".join([line, *troubled])
+    stops = [f"{s.name} {stop}" for s in sources if (stop := stopped(s))]
+    return "; ".join([line, *troubled, *stops])
 
 
 def table(
@@ -96,6 +110,8 @@ def errors_text(errors: dict[str, int]) -> str:
 def _row(s: SourceReport, health: SourceHealth | None) -> tuple[object, ...]:
     errors = errors_text(s.errors)
     status = trouble(s, health) or (f"ok ({errors})" if errors else "ok")
+    if stop := stopped(s):
+        status += f"; {stop}"
     return (
         s.name,
         s.requests,

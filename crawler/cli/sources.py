@@ -50,7 +50,8 @@ def sources() -> None:
 @fail_cleanly
 def status(state: State, n: int, as_json: bool) -> None:
     """Per source, over the last N passes: requests, 304s, bytes, articles, errors by kind,
-    and whether it is failing ([health] failing_passes bad passes in a row).
+    and whether it is failing ([health] failing_passes bad passes in a row). Exits 1 while
+    a source is failing, for monitoring.
 
     \b
     Example:
@@ -59,18 +60,20 @@ def status(state: State, n: int, as_json: bool) -> None:
     """
     with open_store(state.config.store_path) as store:
         rows = source_status(store, state.config, n)
+    failing = [r["source"] for r in rows if r["state"] == "failing"]
     if as_json:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
-        return
-    # Failing sources first, so that they are seen before the list scrolls by.
-    ordered = sorted(rows, key=lambda r: r["state"] != "failing")
-    for line in table(_STATUS_COLUMNS, [_status_row(r) for r in ordered], left={0, 1, 9}):
-        click.echo(line)
-    failing = [r["source"] for r in ordered if r["state"] == "failing"]
-    if failing:
-        click.echo(f"{len(failing)} source(s) FAILING: {', '.join(failing)}")
-        click.echo(f"see why: newswatch sources check {failing[0]}")
+    else:
+        # Failing sources first, so that they are seen before the list scrolls by.
+        ordered = sorted(rows, key=lambda r: r["state"] != "failing")
+        for line in table(_STATUS_COLUMNS, [_status_row(r) for r in ordered], left={0, 1, 9}):
+            click.echo(line)
+        if failing:
+            click.echo(f"{len(failing)} source(s) FAILING: {', '.join(failing)}")
+            click.echo(f"see why: newswatch sources check {failing[0]}")
+    if failing:  # for monitoring: exit 1 while a source is failing
+        sys.exit(ExitCode.FAILED)
 
 
 def source_status(store: Store, config: Config, passes: int) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import click
 
 from crawler.cli.common import State, fail_cleanly, pass_state
 from pipelines.config import resolve_config_path
-from pipelines.errors import ExitCode, NewswatchError
+from pipelines.errors import ExitCode, NewswatchError, UsageError
 from pipelines.models import Article
 from pipelines.topics import Topic, default_topics
 from pipelines.topics.eval import (
@@ -228,7 +228,10 @@ def _read_article(source: str) -> Article:
 
     if source.startswith(("http://", "https://")):
         return article_from_url(source, timeout=FETCH_TIMEOUT)
-    return article_from_file(Path(source))
+    try:
+        return article_from_file(Path(source))
+    except NewswatchError as exc:  # a file that is missing or unreadable: a usage error
+        raise UsageError(str(exc)) from None
 
 
 def _render(e: Explanation) -> str:

@@ -13,7 +13,7 @@ to request and what a fetched one becomes is its base class's (``crawler/article
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,17 +25,25 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.articles import ArticlePages
+from crawler.deadline import start_budget
 from crawler.discovery import (
     DiscoveryLedger,
     DiscoveryRecord,
     article_links,
     feed_links,
     is_article_url,
+    matches_pattern,
     next_page_links,
 )
-from crawler.errors import describe_kind, error_kind
+from crawler.errors import already_logged, describe_kind, error_kind
 from crawler.feeds import FeedError, read_feed
-from crawler.frontier import Frontier, StoreSnapshot, load_validators, save_validators
+from crawler.frontier import (
+    Frontier,
+    StoreSnapshot,
+    load_validators,
+    newest_first,
+    save_validators,
+)
 from crawler.robots import RobotsSitemaps
 from crawler.sitemaps import (
     SitemapEntry,
@@ -87,7 +95,13 @@ class NewsSpider(ArticlePages):
         spider.source, config = load_source(crawler.settings, spider.source_arg)
         spider.store_path = config.store_path
         max_pages = 1 if spider.check else config.crawl.max_pages_per_source
-        spider.frontier = Frontier(max_pages, spider.claimed, refetch=not spider.check)
+        spider.frontier = Frontier(
+            max_pages,
+            spider.claimed,
+            refetch=not spider.check,
+            max_sitemaps=config.crawl.max_sitemaps_per_source,
+            max_entries=config.crawl.max_entries_per_source,
+        )
         spider.hooks = hooks_for(spider.source)
         s = spider.source
         spider.robots = RobotsSitemaps([*s.feeds, *s.sitemaps, *s.start_urls])
@@ -102,13 +116,14 @@ class NewsSpider(ArticlePages):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        self.budget = start_budget(self.crawler, self.source.name)  # crawler/deadline.py
         if not self.check:
             self.frontier.begin(self.snapshot or StoreSnapshot.read(self.store_path))
             self.ledger.previous = load_validators(self.store_path, self.source.name)
         for url in self.source.feeds:
             yield self._discovery(url, "feed", self.parse_feed)
-        for url in self.source.sitemaps:
-            yield self._discovery(url, "sitemap", self.parse_sitemap)
+        for req in self._sitemaps(self.source.sitemaps):
+            yield req
         for url in self.source.start_urls:
             yield self._discovery(url, "section", self.parse_section)
         if not self.settings.getbool("ROBOTSTXT_OBEY"):
@@ -119,8 +134,11 @@ class NewsSpider(ArticlePages):
                 yield req
 
     def closed(self, reason: str) -> None:
-        """Keep the validators of the pages whose every link was fetched (see the ledger)."""
-        if self.check or reason != "finished" or self.frontier.over_limit:
+        """Keep the validators of the pages whose every link was fetched (see the ledger);
+        a page with links left for the next pass (over a cap) is spoiled already."""
+        if self.budget is not None:
+            self.budget.cancel()
+        if self.check or reason != "finished":
             return
         keep = self.ledger.keepable()
         if keep:
@@ -138,11 +156,11 @@ class NewsSpider(ArticlePages):
         self.robots.read(response, response.meta["nw_disc"])
 
     def idle(self) -> None:
-        pending = self.robots.take(self.ledger.parents)
+        pending = list(self._sitemaps(self.robots.take(self.ledger.parents)))
         if not pending or self.crawler.engine is None:
             return
-        for url in pending:
-            self.crawler.engine.crawl(self._discovery(url, "sitemap", self.parse_sitemap))
+        for req in pending:
+            self.crawler.engine.crawl(req)
         raise DontCloseSpider
 
     # -- discovery ---------------------------------------------------------------------
@@ -156,6 +174,8 @@ class NewsSpider(ArticlePages):
             return
         record = self._read(response, feed.version, len(feed.entries))
         for e in feed.entries:
+            if not self._examine(response):
+                break
             url = response.urljoin(e.url)
             record.matched += self._matches(url)
             hints = {"feed_title": e.title, "feed_published": e.published}
@@ -167,9 +187,8 @@ class NewsSpider(ArticlePages):
         depth = response.meta.get("nw_depth", 0)
         if self._not_modified(response):
             # An index lists the same sitemaps, but they may have changed: ask each of them.
-            for url in self.ledger.remembered_links(response.meta["nw_disc"]):
-                if url not in self.ledger.parents and depth < MAX_SITEMAP_DEPTH:
-                    yield self._discovery(url, "sitemap", self.parse_sitemap, depth + 1, response)
+            links = self.ledger.remembered_links(response.meta["nw_disc"])
+            yield from self._sitemaps(links, depth + 1, response)
             return
         try:
             sitemap = parse_sitemap(self._sitemap_xml(response), response.url)
@@ -180,13 +199,14 @@ class NewsSpider(ArticlePages):
         if sitemap.kind == "sitemapindex":
             # An index often stays byte-identical while its sitemaps change (WordPress
             # writes no lastmod), so its sitemaps are kept with it and asked after a 304.
-            children = [e.url for e in sitemap.entries if not self._too_old(e)]
-            self.ledger.links(response.meta["nw_disc"], children)
-            for url in children:
-                if url not in self.ledger.parents and depth < MAX_SITEMAP_DEPTH:
-                    yield self._discovery(url, "sitemap", self.parse_sitemap, depth + 1, response)
+            # Newest first, and no more than may be read (crawler/frontier.py).
+            children = [e.url for e in newest_first(sitemap.entries) if not self._too_old(e)]
+            self.ledger.links(response.meta["nw_disc"], children[: self.frontier.max_sitemaps])
+            yield from self._sitemaps(children, depth + 1, response)
             return
         for e in sitemap.entries:
+            if not self._examine(response):
+                break
             if not is_article_url(e.url, self.pattern, response.url):
                 continue
             record.matched += 1
@@ -235,12 +255,15 @@ class NewsSpider(ArticlePages):
                 yield self._discovery(url, "section", self.parse_section, depth + 1, response)
 
     def discovery_failed(self, failure: Failure) -> None:
+        if self.stopping:
+            return  # dropped when the crawl was closed: no failure of the source
         request = failure.request  # type: ignore[attr-defined]
         kind = error_kind(failure)
         disc = request.meta.get("nw_disc", request.url)
         via = request.meta.get("nw_via", "page")
         message = f"{request.url}: {describe_kind(kind)}"
-        self._fail_discovery(disc, kind, message, f"{via} {request.url} could not be read: {kind}")
+        log = None if already_logged(failure) else f"{via} {request.url} could not be read: {kind}"
+        self._fail_discovery(disc, kind, message, log)
 
     # -- helpers -----------------------------------------------------------------------
     def _discovery(
@@ -266,6 +289,18 @@ class NewsSpider(ArticlePages):
             },
             dont_filter=depth == 0,
         )
+
+    def _sitemaps(
+        self, urls: Sequence[str], depth: int = 0, parent: Response | None = None
+    ) -> Iterator[Request]:
+        """Requests for the sitemaps not asked for yet, within the source's caps."""
+        if depth > MAX_SITEMAP_DEPTH:
+            return
+        for url in urls:
+            if url not in self.ledger.parents:
+                if not self._next_sitemap():
+                    return
+                yield self._discovery(url, "sitemap", self.parse_sitemap, depth, parent)
 
     def _read(self, response: Response, kind: str = "", entries: int = 0) -> DiscoveryRecord:
         """Count a discovery page read, note its validators; returns its record."""
@@ -296,13 +331,14 @@ class NewsSpider(ArticlePages):
         return iter(())
 
     def _fail_discovery(
-        self, disc: str, kind: str, message: str, log: str, status: int | None = None
+        self, disc: str, kind: str, message: str, log: str | None, status: int | None = None
     ) -> None:
         """A feed, sitemap or section page that could not be read or parsed: its parents'
         validators are spoiled, so the next pass reads them in full."""
         self._count(Stat.DISCOVERY_FAILED)
         self._count(error_key(kind))
-        self.logger.error("%s: %s", self.source.name, log)
+        if log is not None:  # None: logged where the request was refused
+            self.logger.error("%s: %s", self.source.name, log)
         record = self.ledger.records[disc]
         record.error, record.message = kind, message
         if status is not None:
@@ -310,7 +346,7 @@ class NewsSpider(ArticlePages):
         self.ledger.spoil(self.ledger.parents.get(disc))
 
     def _matches(self, url: str) -> int:
-        return int(self.pattern is None or bool(self.pattern.search(url)))
+        return int(matches_pattern(url, self.pattern))
 
     def _sitemap_xml(self, response: Response) -> bytes:
         return sitemap_xml(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))

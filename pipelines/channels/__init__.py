@@ -85,7 +85,15 @@ class Channel(Protocol):
 
 class Unreachable(DeliveryError):
     """The destination could not be reached (or refused our login): nothing was delivered
-    and nothing is charged to the message."""
+    and nothing is charged to the message.
+
+    ``summary`` says why in a few words for a report line (``server not reached``,
+    ``login refused by HOST:PORT (535 5.7.8)``).
+    """
+
+    def __init__(self, problem: str, *, summary: str = "server not reached") -> None:
+        super().__init__(problem)
+        self.summary = summary
 
 
 class Refused(DeliveryError):

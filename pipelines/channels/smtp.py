@@ -1,12 +1,25 @@
 """Handing emails to an SMTP server: ``NEWSWATCH_SMTP_URL``, its session, its errors.
 
 The SMTP password lives in ``NEWSWATCH_SMTP_URL`` and is read only when a channel is
-built (never at import), and no error message, repr or log line ever contains it.
+built (never at import), and no error message, repr or log line ever contains it, in any
+form. Secrets are kept out by structure, not by searching and replacing words:
+
+- the server's reply to AUTH (which some servers fill with what they were sent: the
+  base64 AUTH PLAIN blob, the AUTH LOGIN password, the CRAM-MD5 answer) is never shown,
+  only its codes (``login refused by HOST:PORT (535 5.7.8)``);
+- any other reply is shown unless it contains the password in a form a session or a URL
+  carries it (plain, percent-encoded, base64 alone or in the AUTH PLAIN blob); then its
+  text is withheld whole, so a password that is an ordinary word ("server") neither
+  garbles a message nor shows where it stood;
+- newswatch's own words are never rewritten, and the smtplib exception (which holds the
+  raw reply) is not chained to the error a user sees.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Mapping
@@ -14,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import NoReturn
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 from pipelines.channels import Refused, Unreachable
 from pipelines.errors import ConfigError
@@ -26,6 +39,9 @@ DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 DEFAULT_TIMEOUT = 30.0
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+# An enhanced status code (RFC 3463) opening a reply: "5.7.8".
+_ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
+WITHHELD = "(reply text withheld: it repeats the credentials)"
 
 
 @dataclass(frozen=True, repr=False)
@@ -186,7 +202,9 @@ class SmtpTransport:
                 refused = smtp.send_message(msg)
         if refused:
             # smtplib returns (rather than raises) when some recipients were accepted.
-            raise RecipientsRefused(self.settings.address, refused, delivered=True)
+            raise RecipientsRefused(
+                self.settings.address, refused, delivered=True, secrets=_secret_forms(self.settings)
+            )
         log.info("sent %s via SMTP %s", msg["Message-ID"], self.settings.address)
 
     def check(self) -> None:
@@ -236,14 +254,22 @@ class SmtpTransport:
     def _step(self, what: str, *, claimed: bool = False) -> Iterator[None]:
         """Turn whatever smtplib, ssl or the socket raised into one readable DeliveryError:
         :class:`Unreachable` while the session is set up, :class:`Refused` once claimed."""
+        s = self.settings
         try:
             yield
         except smtplib.SMTPRecipientsRefused as exc:
-            raise RecipientsRefused(self.settings.address, exc.recipients, delivered=False) from exc
+            # Not chained (here and below): smtplib's exception holds the raw reply.
+            raise RecipientsRefused(
+                s.address, exc.recipients, delivered=False, secrets=_secret_forms(s)
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            if what.startswith("login"):
+                raise _login_refused(s, exc) from None
+            problem = f"SMTP {s.address}: {what} failed: {_reason(exc, s)}"
+            raise (Refused(problem) if claimed else Unreachable(problem)) from None
         except OSError as exc:  # smtplib.SMTPException and ssl.SSLError are OSErrors too
-            problem = f"SMTP {self.settings.address}: {what} failed: {_reason(exc, self.settings)}"
-            problem = _scrub(problem, self.settings.password)
-            raise (Refused(problem) if claimed else Unreachable(problem)) from exc
+            problem = f"SMTP {s.address}: {what} failed: {_reason(exc, s)}"
+            raise (Refused(problem) if claimed else Unreachable(problem)) from None
 
 
 class RecipientsRefused(Refused):
@@ -254,9 +280,16 @@ class RecipientsRefused(Refused):
     """
 
     def __init__(
-        self, address: str, refused: Mapping[str, tuple[int, bytes]], *, delivered: bool
+        self,
+        address: str,
+        refused: Mapping[str, tuple[int, bytes]],
+        *,
+        delivered: bool,
+        secrets: tuple[str, ...] = (),
     ) -> None:
-        self.refused = {rcpt: (code, _text(reply)) for rcpt, (code, reply) in refused.items()}
+        self.refused = {
+            rcpt: (code, _shown(_text(reply), secrets)) for rcpt, (code, reply) in refused.items()
+        }
         listed = "; ".join(
             f"{rcpt} ({code} {reply})" for rcpt, (code, reply) in self.refused.items()
         )
@@ -278,28 +311,63 @@ def _reason(exc: OSError, settings: SmtpSettings) -> str:
         return f"TLS certificate not trusted: {exc.verify_message}"
     if isinstance(exc, ssl.SSLError):
         return f"TLS error: {exc.reason or exc}"
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return f"authentication failed (wrong user or password): {_reply(exc)}"
+    secrets = _secret_forms(settings)
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        return f"sender {exc.sender} refused: {_reply(exc)}"
+        return f"sender {exc.sender} refused: {_reply(exc, secrets)}"
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return f"not supported by the server: {exc}"
+        return f"not supported by the server: {_shown(str(exc), secrets)}"
     if isinstance(exc, smtplib.SMTPResponseException):
-        return _reply(exc)
-    return str(exc) or type(exc).__name__
+        return _reply(exc, secrets)
+    return _shown(str(exc), secrets) or type(exc).__name__
 
 
-def _reply(exc: smtplib.SMTPResponseException) -> str:
-    return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+def _reply(exc: smtplib.SMTPResponseException, secrets: tuple[str, ...]) -> str:
+    return f"{exc.smtp_code} {_shown(_text(exc.smtp_error), secrets)}"
+
+
+def _login_refused(settings: SmtpSettings, exc: smtplib.SMTPResponseException) -> Unreachable:
+    """The server answered our AUTH with an error: its codes, never its text."""
+    codes = str(exc.smtp_code)
+    enhanced = _ENHANCED.match(_text(exc.smtp_error).strip())
+    if enhanced:
+        codes += f" {enhanced.group()}"
+    summary = f"login refused by {settings.address} ({codes})"
+    hint = (
+        "authentication failed: wrong user name or password in " + SMTP_URL_ENV
+        if exc.smtp_code == 535
+        else "the server's reply to AUTH is not shown, as it may repeat the credentials"
+    )
+    problem = f"SMTP {settings.address}: login as {settings.username!r} refused ({codes}): {hint}"
+    return Unreachable(problem, summary=summary)
 
 
 def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _scrub(message: str, password: str | None) -> str:
-    """Belt and braces: a server that echoes credentials must not put them in our logs."""
-    return message.replace(password, "***") if password else message
+def _secret_forms(settings: SmtpSettings) -> tuple[str, ...]:
+    """The password as a session or a URL carries it: plain, percent-encoded, base64 alone
+    (AUTH LOGIN) and in the AUTH PLAIN blob (with and without padding)."""
+    password, user = settings.password, settings.username or ""
+    if not password:
+        return ()
+    encoded = [
+        base64.b64encode(raw.encode("utf-8")).decode("ascii")
+        for raw in (password, f"\0{user}\0{password}", f"{user}\0{password}")
+    ]
+    forms = {password, quote(password, safe=""), quote(password), quote_plus(password)}
+    forms.update(encoded)
+    forms.update(form.rstrip("=") for form in encoded)
+    return tuple(sorted(form for form in forms if form))
+
+
+def _shown(text: str, secrets: tuple[str, ...]) -> str:
+    """Text that came from the server, or the notice that it is withheld: whole, never
+    edited, so a password that is an ordinary word garbles and reveals nothing."""
+    folded = text.casefold()
+    if any(secret.casefold() in folded for secret in secrets):
+        return WITHHELD
+    return text
 
 
 def _quit_quietly(smtp: smtplib.SMTP) -> None:

@@ -3,7 +3,8 @@ what tolerance for failure a pass runs, and when an article counts as a copy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -25,7 +26,13 @@ class CrawlConfig:
     obey_robots: bool = defaults.OBEY_ROBOTS
     user_agent: str | None = None  # None: defaults.USER_AGENT
     max_pages_per_source: int = defaults.MAX_PAGES_PER_SOURCE
+    max_sitemaps_per_source: int = defaults.MAX_SITEMAPS_PER_SOURCE
+    max_entries_per_source: int = defaults.MAX_ENTRIES_PER_SOURCE
+    pass_timeout_minutes: float = defaults.CRAWL_PASS_TIMEOUT_MINUTES  # then every crawl closes
+    source_timeout_minutes: float = defaults.SOURCE_TIMEOUT_MINUTES  # then the source's closes
     retry_after_max: float = defaults.RETRY_AFTER_MAX  # longest wait a Retry-After may cause
+    # False, True, or the addresses/networks (strings) that may be reached although private
+    allow_private_targets: bool | tuple[str, ...] = defaults.ALLOW_PRIVATE_TARGETS
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ def parse_crawl(t: dict[str, Any], where: str) -> CrawlConfig:
             "crawl.max_pages_per_source",
             d.max_pages_per_source,
         ),
+        **_crawl_bounds(t, where, d),
         retry_after_max=float(
             get_value(
                 t, "retry_after_max", number, where, "crawl.retry_after_max", d.retry_after_max
@@ -89,11 +97,44 @@ def parse_crawl(t: dict[str, Any], where: str) -> CrawlConfig:
     )
     if cfg.retry_after_max < 0:
         raise ConfigError(where, "crawl.retry_after_max", "must be >= 0 (seconds)")
+    if "allow_private_targets" in t:
+        cfg = replace(cfg, allow_private_targets=_private_targets(t, where))
     if cfg.download_delay < 0 or cfg.autothrottle_start_delay < 0 or cfg.timeout <= 0:
         raise ConfigError(where, "crawl", "delays must be >= 0 and timeout > 0")
     if not 1 <= cfg.concurrent_per_domain <= 8:
         raise ConfigError(where, "crawl.concurrent_per_domain", "must be between 1 and 8")
     return cfg
+
+
+def _private_targets(t: dict[str, Any], where: str) -> bool | tuple[str, ...]:
+    """``true``/``false``, or a list of addresses and networks (``["127.0.0.1/32"]``)."""
+    key, value = "crawl.allow_private_targets", t["allow_private_targets"]
+    if isinstance(value, bool):
+        return value
+    targets = str_list(value, where, key)
+    for i, target in enumerate(targets):
+        try:
+            ip_network(target.strip("[]"), strict=False)
+        except ValueError:
+            raise ConfigError(
+                where, f"{key}[{i}]", f"not an IP address or network: {target!r}"
+            ) from None
+    return tuple(targets)
+
+
+def _crawl_bounds(t: dict[str, Any], where: str, d: CrawlConfig) -> dict[str, Any]:
+    """``[crawl]``'s caps on one pass: sitemaps, entries, and time (fractional minutes)."""
+    out: dict[str, Any] = {}
+    for key in ("max_sitemaps_per_source", "max_entries_per_source"):
+        out[key] = get_value(t, key, int, where, f"crawl.{key}", getattr(d, key))
+        if out[key] < 1:
+            raise ConfigError(where, f"crawl.{key}", f"must be >= 1, not {out[key]}")
+    for key in ("pass_timeout_minutes", "source_timeout_minutes"):
+        value = get_value(t, key, (int, float), where, f"crawl.{key}", getattr(d, key))
+        if value <= 0:
+            raise ConfigError(where, f"crawl.{key}", f"must be > 0 (minutes), not {value}")
+        out[key] = float(value)
+    return out
 
 
 def parse_health(t: dict[str, Any], where: str) -> HealthConfig:

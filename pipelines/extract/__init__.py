@@ -7,6 +7,8 @@ trafilatura removes the boilerplate; this package owns its quirks, one module pe
   lines it returns ("read also" headings, tag lines, link lists out; the chapô back in);
 - ``gate``: "is this an article?", decided with our own thresholds, tested on real pages
   and on handmade non-articles;
+- ``fallback``: the page's JSON-LD body or trafilatura's default mode, when precision mode
+  keeps too little of the page;
 - ``metadata``: title, publication date and language, from what the page declares first.
 
 `extract_article` is a pure function of its arguments (no I/O, no shared state besides a
@@ -34,6 +36,7 @@ from pipelines.extract.cleanup import (
     without_link_items,
 )
 from pipelines.extract.decode import page_source
+from pipelines.extract.fallback import better_lines, run_default
 from pipelines.extract.gate import is_article
 from pipelines.extract.metadata import (
     choose_lang,
@@ -70,7 +73,7 @@ def extract_article(
     (pipelines/hooks.py): they see the decoded HTML first and the article last.
     """
     hints = hints or PageHints()
-    source = page_source(html, encoding)
+    source = page_source(html, encoding, url)
     if source is not None:
         source = hooks.page_html(source, url)
     tree = None if source is None else parse_source(source)
@@ -82,14 +85,30 @@ def extract_article(
             "%s: %d HTML elements; extracting from the first %d only", url, elements, MAX_ELEMENTS
         )
     document = run_trafilatura(tree, url, hints)
-    if document is None:
-        return None
-    # A print column kept line by line (<br>) is one paragraph, not forty short lines.
-    lines = unwrapped(without_link_items(clean_lines(document.text or ""), tree))
-    # Searching the source for the few class names costs ~0.05 ms, the XPath ~0.8 ms.
-    if any(marker in source for marker in LEAD_MARKERS):
-        lines = with_lead(lines, tree)
-    if not is_article(lines, tree):
+    has_lead = any(marker in source for marker in LEAD_MARKERS)
+
+    def cleanup(text: str, tree: HtmlElement) -> list[str]:
+        # A print column kept line by line (<br>) is one paragraph, not forty short lines.
+        lines = unwrapped(without_link_items(clean_lines(text), tree))
+        # Searching the source for the few class names costs ~0.05 ms, the XPath ~0.8 ms.
+        return with_lead(lines, tree) if has_lead else lines
+
+    lines = cleanup((document.text or "") if document else "", tree)
+    passes = is_article(lines, tree)
+    # When precision mode kept too little, the page's JSON-LD body or the default mode
+    # may hold the text (pipelines/extract/fallback.py).
+    better = better_lines(
+        lines,
+        passes,
+        tree,
+        source,
+        cleanup,
+        lambda t: run_default(t, url, metadata=document is None),
+    )
+    if better is not None:
+        (lines, fallback_document), passes = better, True
+        document = document or fallback_document
+    if document is None or not passes:
         return None
     site = document.sitename
     title = choose_title([jsonld_headline(tree), document.title, hints.feed_title], site)

@@ -8,6 +8,7 @@ that repeats the headline dropped.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from lxml.etree import ParserError, XPath
@@ -16,6 +17,15 @@ from trafilatura import load_html
 
 from pipelines.extract.decode import page_source
 from pipelines.text import count_words
+
+
+def _unnamed_parse_error(record: logging.LogRecord) -> bool:
+    """trafilatura logs "parsed tree length: 0" at ERROR for a page that is not HTML, with
+    no URL; newswatch says it once, naming the page (pipelines/extract/decode.py)."""
+    return not str(record.msg).startswith("parsed tree length")
+
+
+logging.getLogger("trafilatura.utils").addFilter(_unnamed_parse_error)
 
 # trafilatura's time grows faster than linearly with the number of elements: 1.8 s for a
 # page of 20,000 short paragraphs, 95 s for 200,000. The real pages have at most 1,600

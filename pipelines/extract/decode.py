@@ -8,9 +8,13 @@ replacement characters; this stage decides once, before anything parses the page
 from __future__ import annotations
 
 import codecs
+import logging
 
 import charset_normalizer
+from charset_normalizer.md import mess_ratio
 from w3lib.encoding import html_to_unicode
+
+logger = logging.getLogger(__name__)
 
 # trafilatura refuses larger documents itself (its MAX_FILE_SIZE); we refuse them before
 # spending time decoding them. No news article weighs 20 MB.
@@ -19,33 +23,77 @@ MAX_HTML_SIZE = 20_000_000
 # Codecs in which (nearly) any byte sequence is valid text, so that a wrong declaration
 # does not show as a decoding error.
 _SINGLE_BYTE_CODECS = ("cp125", "iso8859", "latin", "koi8", "mac-", "cp437", "cp850")
+# East Asian multi-byte codecs (Python's names once looked up): a UTF-8 page declared as
+# one of them decodes into replacement characters, or "without error" into half-width
+# katakana or stray ideographs between the Latin letters ("premiﾃｨre", "premi猫re").
+_MULTI_BYTE_CODECS = (
+    "shift_jis",
+    "cp932",
+    "euc_j",
+    "gb2312",
+    "gbk",
+    "gb18030",
+    "big5",
+    "cp950",
+    "euc_kr",
+    "cp949",
+    "johab",
+    "iso2022",
+    "hz",
+)
+# How much of a page the plausibility check reads: enough text, bounded cost.
+_SAMPLE_CHARS = 100_000
+_BINARY_SAMPLE = 4096
 
 
-def page_source(html: bytes | str, encoding: str | None = None) -> str | None:
+def page_source(html: bytes | str, encoding: str | None = None, url: str = "") -> str | None:
     """The page as text, or None when it is empty or too large to be a page."""
     if not html or len(html) > MAX_HTML_SIZE:
         return None
-    text = decode_html(html, encoding) if isinstance(html, bytes) else html
+    text = decode_html(html, encoding, url) if isinstance(html, bytes) else html
+    if looks_binary(text):
+        logger.warning("%s: not an HTML page (binary content), skipped", url or "page")
+        return None
     # lxml refuses NUL characters in str input; no HTML page needs them.
     return text.replace("\x00", "")
 
 
-def decode_html(data: bytes, encoding: str | None = None) -> str:
+def looks_binary(text: str) -> bool:
+    """True for an image, archive or other binary body served as HTML: in its first
+    ``_BINARY_SAMPLE`` characters, more than 5% are control or undecodable characters
+    (text has tabs and line breaks, never those; a few stray ones in a real page pass)."""
+    sample = text[:_BINARY_SAMPLE]
+    odd = sum(1 for c in sample if (c < " " and c not in "\t\n\r\f") or c == "\ufffd")
+    return odd > 0.05 * len(sample)
+
+
+def decode_html(data: bytes, encoding: str | None = None, url: str = "") -> str:
     """Page bytes as text, in the right charset even when the page declares a wrong one.
 
     w3lib applies the HTML5 precedence (BOM, then the HTTP header, then <meta charset>,
-    then detection). Two declarations are then checked against the bytes, because both
-    are common mistakes: a UTF-8 page declared as a single-byte charset (often a server
+    then detection). Declarations are then checked against the bytes, because the
+    mistakes are common: a UTF-8 page declared as a single-byte charset (often a server
     default of ISO-8859-1) decodes "without error" into "Ã©"; a windows-1252 page
     declared as UTF-8 fails to decode. Valid, non-ASCII UTF-8 is almost never anything
     else, so it wins over a single-byte declaration; undecodable bytes fall back to
-    detection.
+    detection. A UTF-8 page declared as a multi-byte East Asian charset (Shift_JIS,
+    EUC-JP, GBK, Big5, EUC-KR, ISO-2022-*) is read as UTF-8 when the declared charset
+    cannot decode it or reads as more of a mess than UTF-8 does (one warning naming
+    ``url`` and both charsets): real text in those charsets is practically never valid
+    UTF-8, but a short ASCII-heavy page could be, hence the second check.
     """
     header = f"text/html; charset={encoding}" if encoding else None
     codec, text = html_to_unicode(header, data, auto_detect_fun=guess_codec)
     codec = _codec_name(codec) or "utf-8"
     if codec.startswith(_SINGLE_BYTE_CODECS) and not data.isascii() and _is_utf8(data):
         return data.decode("utf-8")
+    if codec.startswith(_MULTI_BYTE_CODECS) and not data.isascii() and _is_utf8(data):
+        utf8 = data.decode("utf-8")
+        if _lies(data, codec, text, utf8):
+            logger.warning(
+                "%s: declared %s but the page is UTF-8; read as UTF-8", url or "page", codec
+            )
+            return utf8
     if "\ufffd" in text and not _decodes(data, codec):
         guessed = guess_codec(data)
         if guessed and guessed != codec:
@@ -72,6 +120,14 @@ def guess_codec(data: bytes) -> str | None:
     calm = [match for match in matches if match.chaos <= calmest + 0.01]
     best = max(calm, key=lambda match: (match.coherence, match.encoding == "cp1252"))
     return _codec_name(best.encoding)
+
+
+def _lies(data: bytes, codec: str, declared: str, utf8: str) -> bool:
+    """True when valid UTF-8 ``data`` is not really in the declared multi-byte ``codec``."""
+    if not _decodes(data, codec):
+        return True
+    sample = slice(0, _SAMPLE_CHARS)
+    return bool(mess_ratio(declared[sample], 1.0) > mess_ratio(utf8[sample], 1.0))
 
 
 def _codec_name(name: str) -> str | None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from pipelines.defaults import STORE_BUSY_TIMEOUT_SECONDS
 from pipelines.store.articles import ArticleOps
-from pipelines.store.base import StoreBase, StoreError, transaction
+from pipelines.store.base import StoreBase, StoreError, cause, store_errors, transaction
 from pipelines.store.outbox import OutboxOps
 from pipelines.store.queries import QueryOps, probe_database
 from pipelines.store.runs import RunOps
@@ -34,6 +35,7 @@ __all__ = [
     "open_db",
     "open_store",
     "probe_database",
+    "store_errors",
     "table",
     "transaction",
 ]
@@ -52,12 +54,16 @@ def open_db(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the dataset; errors name the file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        conn = sqlite3.connect(str(path), timeout=STORE_BUSY_TIMEOUT_SECONDS, isolation_level=None)
         db = sqlite_utils.Database(conn)
+        db.execute(f"PRAGMA busy_timeout={int(STORE_BUSY_TIMEOUT_SECONDS * 1000)}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=30000")
         migrate(db)
-    except (sqlite3.Error, OSError) as exc:
+    except sqlite3.Error as exc:
+        if "locked" in str(exc) or "full" in str(exc):  # the cause says it all
+            raise StoreError(f"{path}: {cause(exc)}") from None
+        raise StoreError(f"{path}: cannot open the database: {exc}") from None
+    except OSError as exc:
         raise StoreError(f"{path}: cannot open the database: {exc}") from None
     return db

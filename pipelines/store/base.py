@@ -1,11 +1,17 @@
-"""The store's base: one SQLite connection, its transactions, and nothing else.
+"""The store's base: one SQLite connection, its transactions, and its errors.
 
 Every operation of the store (``pipelines/store/*.py``) is a method of :class:`Store`,
 grouped by what it stores; they share the connection and :meth:`StoreBase.transaction`.
+
+A database that cannot be written (locked by another writer past
+``STORE_BUSY_TIMEOUT_SECONDS``, a full disk, an I/O error) raises :class:`StoreError`
+naming the file and the cause in a few words (``PATH: database is locked``); a transaction
+that fails is rolled back whole, so nothing stored is damaged.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +19,7 @@ from typing import Self
 
 import sqlite_utils
 
+from pipelines.defaults import STORE_BUSY_TIMEOUT_SECONDS
 from pipelines.errors import NewswatchError
 
 
@@ -20,20 +27,48 @@ class StoreError(NewswatchError):
     """The database file cannot be opened, migrated or written."""
 
 
+def cause(exc: sqlite3.Error) -> str:
+    """SQLite's reason in the words a user acts on."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        return (
+            f"database is locked (another process kept it for more than"
+            f" {STORE_BUSY_TIMEOUT_SECONDS:g} s)"
+        )
+    if "full" in text:  # SQLITE_FULL: "database or disk is full"
+        return "disk is full"
+    return text or type(exc).__name__
+
+
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One explicit transaction: all of an article's rows land together or not at all."""
+def store_errors(path: object) -> Iterator[None]:
+    """Turn what SQLite raises into one :class:`StoreError` naming ``path`` (anything
+    whose ``str()`` is the file's name, read only when there is an error)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: {cause(exc)}") from None
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database, path: object = None) -> Iterator[None]:
+    """One explicit transaction: all of an article's rows land together or not at all.
+
+    SQLite's errors become a :class:`StoreError` (naming ``path`` when given) once the
+    transaction is rolled back."""
     conn = db.conn
     if conn.in_transaction:  # nested: the outer transaction decides
         yield
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    with store_errors(path if path is not None else "database"):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled back by itself (SQLITE_FULL)
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 class StoreBase:
@@ -46,7 +81,7 @@ class StoreBase:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All that is written inside lands together or not at all (nested: the outer decides)."""
-        with transaction(self.db):
+        with transaction(self.db, self.path):
             yield
 
     def close(self) -> None:

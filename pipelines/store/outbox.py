@@ -268,6 +268,13 @@ class OutboxOps(StoreBase):
             self._summarise(kind, ids)
         return retrying, failed
 
+    def unknown_alert_ids(self, alert_ids: Sequence[int]) -> list[int]:
+        """Those of ``alert_ids`` that name no alert, in the order given."""
+        marks = ",".join("?" * len(alert_ids))
+        sql = f"SELECT id FROM alerts WHERE id IN ({marks})"
+        known = {int(row["id"]) for row in self.db.query(sql, list(alert_ids))}
+        return [i for i in dict.fromkeys(alert_ids) if i not in known]
+
     def resend_alerts(self, alert_ids: Sequence[int]) -> int:
         """Put alerts back in the outbox on every channel, with a fresh count of attempts;
         returns how many were found."""

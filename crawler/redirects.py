@@ -1,0 +1,56 @@
+"""Downloader middleware: name the redirects newswatch does not follow.
+
+Scrapy's RedirectMiddleware returns a redirect to a ``file:``, ``data:`` or other non-HTTP
+URL as the 3xx response itself (counted as ``http_302``), and hands a redirect to the same
+URL back to the scheduler, whose duplicate filter drops it without a word. This middleware
+sits just before it in the response chain and refuses both, under names a person can act
+on: ``redirect_unsafe`` (a non-HTTP target), ``redirect_self`` (the page redirects to
+itself) and ``redirect_loop`` (to a URL met earlier in the same chain; Scrapy's own
+``REDIRECT_MAX_TIMES`` ends longer chains, named ``redirect_loop`` too by
+``crawler/errors.py``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from w3lib.url import safe_url_string
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class RedirectRefused(IgnoreRequest):
+    """A redirect newswatch does not follow; ``kind`` is its error counter name."""
+
+    def __init__(self, kind: str, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status  # the redirect's HTTP status
+
+
+class RedirectCheck:
+    """Refuses non-HTTP, self and looping redirects before Scrapy follows them."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in _REDIRECTS or not location or request.meta.get("dont_redirect"):
+            return response
+        raw = location.decode("latin-1").strip()
+        if raw.startswith("//"):
+            raw = f"{urlsplit(request.url).scheme}:{raw}"
+        target = urldefrag(urljoin(request.url, safe_url_string(raw)))[0]
+        scheme = urlsplit(target).scheme.lower()
+        if scheme not in ("http", "https"):
+            shown = target if len(target) <= 80 else target[:77] + "..."
+            raise RedirectRefused("redirect_unsafe", f"redirect to a non-HTTP URL ({shown})")
+        here = urldefrag(request.url)[0]
+        if target == here:
+            raise RedirectRefused("redirect_self", "the page redirects to itself", response.status)
+        chain = [urldefrag(u)[0] for u in request.meta.get("redirect_urls", [])]
+        if target in chain:
+            raise RedirectRefused(
+                "redirect_loop", f"redirect loop ({len(chain) + 1} redirects back to {target})"
+            )
+        return response
