@@ -1,10 +1,11 @@
 """A Scrapy extension that records a crawl of the news spider as a newswatch run.
 
 A bare ``scrapy crawl news -a source=X`` (or a Scrapyd job) behaves like ``newswatch run
---source X --no-send``: the extension takes the pass lock when the crawler is built (a
-second pass on the same dataset is refused before it fetches anything), opens a ``runs``
-row when the spider opens, and when it closes records the source's counts and health in
-that row, with the functions ``newswatch run`` uses (``crawler/recorder.py``).
+--source X --no-send``: when the crawler is built, the extension takes the pass lock and
+opens a ``runs`` row (a second pass on the same dataset, or a database that cannot be
+written, ends the crawl there with one line and exit 5 or 4, before anything is fetched),
+and when the spider closes it records the source's counts and health in that row, with
+the functions ``newswatch run`` uses (``crawler/recorder.py``).
 
 Driven by a pass (``crawler/passes.py``, several sources in one process), the pass owns
 the run and the lock: it puts its :class:`~crawler.recorder.SourceCounts` in the
@@ -28,8 +29,9 @@ from crawler.sources import config_from_settings
 from crawler.spiders.news import NewsSpider
 from crawler.stats import SourceReport
 from pipelines.config import Config
-from pipelines.store import open_store
-from pipelines.store.lock import pass_lock
+from pipelines.errors import ExitCode
+from pipelines.store import StoreError, open_store
+from pipelines.store.lock import PassRunning, pass_lock
 
 PASS_COUNTS_SETTING = "NEWSWATCH_PASS_COUNTS"
 
@@ -66,8 +68,7 @@ class RunRecorder:
             recorder = cls(crawler.stats, counts=counts)
         else:
             recorder = cls(crawler.stats, config=config_from_settings(settings))
-            recorder.take_lock()
-        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+            recorder.begin_or_exit()
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
@@ -75,15 +76,33 @@ class RunRecorder:
     def standalone(self) -> bool:
         return self.config is not None
 
+    def begin_or_exit(self) -> None:
+        """Take the lock and open the run while the crawler is built.
+
+        A bare ``scrapy crawl`` refused by the lock or by the database ends here, with one
+        line and newswatch's exit code, before anything is fetched (raised from a Scrapy
+        component or signal handler, the error would come with a traceback and exit 0 or 1).
+        """
+        try:
+            self.take_lock()
+            self.open_run()
+        except PassRunning as exc:
+            log.error("newswatch: %s", exc)
+            raise SystemExit(ExitCode.PASS_RUNNING) from None
+        except StoreError as exc:
+            log.error("newswatch: database error: %s", exc)
+            raise SystemExit(ExitCode.STORE) from None
+
+    def open_run(self) -> None:
+        """The ``runs`` row of this crawl (a run a killed crawl left running is closed)."""
+        assert self.config is not None
+        with open_store(self.config.store_path) as store:
+            self.run_id = open_run(store)
+
     def take_lock(self) -> None:
         """Raises PassRunning (naming the holder) when another pass runs on the dataset."""
         assert self.config is not None
         self.lock.enter_context(pass_lock(self.config.store_path))
-
-    def spider_opened(self, spider: Spider) -> None:
-        if self.config is not None:
-            with open_store(self.config.store_path) as store:
-                self.run_id = open_run(store)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         report = SourceReport.from_stats(self.source_name(spider), self.stats.get_stats())

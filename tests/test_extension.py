@@ -55,10 +55,9 @@ UP = {Stat.REQUESTS: 5, Stat.DISCOVERY_OK: 1, Stat.FETCHED: 3, Stat.NEW: 3}
 
 def test_on_its_own_it_holds_the_lock_and_records_a_run_with_health(config: Config) -> None:
     recorder = RunRecorder(stats_of(DOWN), config=config)
-    recorder.take_lock()
+    recorder.begin_or_exit()
     with pytest.raises(PassRunning), pass_lock(config.store_path):  # a pass now is refused
         pass
-    recorder.spider_opened(Spider("news"))
     assert recorder.run_id is not None
     with open_store(config.store_path) as store:
         assert (store.run_row(recorder.run_id) or {})["status"] == "running"
@@ -76,9 +75,9 @@ def test_on_its_own_it_holds_the_lock_and_records_a_run_with_health(config: Conf
 
 def test_a_run_left_running_by_a_killed_crawl_is_closed_as_interrupted(config: Config) -> None:
     first = RunRecorder(stats_of(UP), config=config)
-    first.spider_opened(Spider("news"))  # ... and the process dies
+    first.open_run()  # ... and the process dies
     second = RunRecorder(stats_of(UP), config=config)
-    second.spider_opened(Spider("news"))
+    second.open_run()
     second.spider_closed(SPIDER, "finished")  # type: ignore[arg-type]
     with open_store(config.store_path) as store:
         assert first.run_id is not None and second.run_id is not None
@@ -90,7 +89,6 @@ def test_in_a_pass_it_only_hands_the_counts_over(config: Config) -> None:
     seen: list[str] = []
     counts = SourceCounts(on_source=lambda r: seen.append(f"{r.name} {r.new}"))
     recorder = RunRecorder(stats_of(UP), counts=counts)
-    recorder.spider_opened(Spider("news"))
     recorder.spider_closed(SPIDER, "finished")  # type: ignore[arg-type]
     assert seen == ["gen 3"]
     assert [r.fetched for r in counts.of(["gen", "other"])] == [3, 0]

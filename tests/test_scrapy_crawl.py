@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.errors import ExitCode
+from pipelines.store import open_store
 from pipelines.store.lock import pass_lock
 from samples.localserver import SiteServers, serve_sites
 from samples.sitegen import write_site
@@ -118,9 +120,28 @@ def test_scrapy_crawl_is_refused_while_a_pass_holds_the_lock(
 ) -> None:
     with pass_lock(config.parent / "newswatch.db"):
         result = scrapy_crawl(config)
-    assert result.returncode != 0
+    assert result.returncode == ExitCode.PASS_RUNNING
     assert f"pid {os.getpid()}" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not site.requests("gen"), "refused before it fetched anything"
+
+
+def test_scrapy_crawl_on_a_locked_database_ends_with_one_line(
+    config: Path, site: SiteServers
+) -> None:
+    db = config.parent / "newswatch.db"
+    open_store(db).close()
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another writer holds the database
+    try:
+        result = scrapy_crawl(config)
+    finally:
+        other.close()
+    assert result.returncode == ExitCode.STORE
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "database is locked" in line]
+    assert len(lines) == 1 and str(db) in lines[0]
+    assert not site.requests("gen"), "stopped before it fetched anything"
 
 
 def test_a_command_line_setting_still_beats_the_config(config: Path, site: SiteServers) -> None:
