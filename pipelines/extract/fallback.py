@@ -65,7 +65,9 @@ def better_lines(
     words = _words(lines)
     candidates: list[tuple[str, Lines, Document | None]] = []
     body = jsonld_body(tree)
-    if body:
+    # Cleanup only takes words away: a body the precision text already holds half of can
+    # never win, and most pages are such pages, so they pay for no second cleanup.
+    if body and words < SHORT_SHARE * count_words(body):
         candidates.append(("jsonld", cleanup(body, tree), None))
     if not passes or words < SHORT_SHARE * page_prose_words(tree):
         second = parse_source(source)
