@@ -72,10 +72,6 @@ class RunRecorder:
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
-    @property
-    def standalone(self) -> bool:
-        return self.config is not None
-
     def begin_or_exit(self) -> None:
         """Take the lock and open the run while the crawler is built.
 
