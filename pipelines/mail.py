@@ -25,6 +25,24 @@ _UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
+class Outlet:
+    """Another article of an item's story, listed under the item."""
+
+    article_id: int
+    url: str
+    title: str
+    source: str  # the source's title
+    domain: str
+    lang: str | None
+    published: str | None
+    # "article": a report of the story that matched the topic; "also-covered": in the story,
+    # scored below the topic's threshold; "copy": a copy of another article; "reaction":
+    # a third party's reaction that recaps the story.
+    kind: str = "article"
+    copy_of: int | None = None  # for a copy: the article it copies
+
+
+@dataclass(frozen=True)
 class AlertItem:
     """One pending alert (an article that matched a topic), with what the email shows."""
 
@@ -41,6 +59,15 @@ class AlertItem:
     terms: dict[str, list[str]]  # group name -> matched terms
     snippet: str
     copies: list[str]  # URLs of the same article found at other sites
+    # Stories: "alert" is the first report of a story (or an article without one);
+    # "update" lists the story's articles that arrived since it was alerted (``outlets``).
+    kind: str = "alert"
+    story_id: int | None = None
+    story_title: str | None = None
+    outlets: tuple[Outlet, ...] = ()
+    story_articles: int = 1  # the story's articles, sources and languages so far
+    story_sources: int = 1
+    story_languages: tuple[str, ...] = ()
 
 
 def compose_alert(

@@ -53,9 +53,13 @@ main.help = (main.help or "").format(
 def _register_groups() -> None:
     from crawler.cli.alerts import alerts
     from crawler.cli.export import export
+    from crawler.cli.feed import feed
+    from crawler.cli.feedback import feedback
     from crawler.cli.ops import doctor, schedule
     from crawler.cli.run import demo, init, run
+    from crawler.cli.serve import serve
     from crawler.cli.sources import sources
+    from crawler.cli.stories import stories
     from crawler.cli.topics import topics
 
     main.add_command(alerts)
@@ -67,6 +71,10 @@ def _register_groups() -> None:
     main.add_command(init)
     main.add_command(run)
     main.add_command(demo)
+    main.add_command(stories)
+    main.add_command(feedback)
+    main.add_command(serve)
+    main.add_command(feed)
 
 
 _register_groups()

@@ -303,7 +303,9 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     table(db, "_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
     done = {r["name"] for r in table(db, "_migrations").rows}
     applied = []
-    for name, fn in MIGRATIONS:
+    # By name: a migration may be defined beside the store operations it serves (any module
+    # of this package), and the names' numbers say the order.
+    for name, fn in sorted(MIGRATIONS):
         if name in done:
             continue
         with transaction(db):
