@@ -48,6 +48,8 @@ class Match:
     score: float
     terms: dict[str, list[str]] = field(default_factory=dict)  # group name -> matched terms
     snippet: str = ""  # a short excerpt around the matched terms
+    kind: str = "match"  # "match" (alerted) or "reaction" (context only; see docs/topics.md)
+    why: str = ""  # one line: "Morocco + Israel + defence: Barak MX, FAR, IAI"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import State, fail_cleanly, pass_state
+from crawler.cli.stories import story_for, story_line
 from pipelines.config import resolve_config_path
 from pipelines.errors import ExitCode, NewswatchError, UsageError
 from pipelines.models import Article
@@ -39,7 +40,7 @@ def topics() -> None:
     """
 
 
-def _topics(state: State, names: Sequence[str]) -> list[Topic]:
+def configured_topics(state: State, names: Sequence[str]) -> list[Topic]:
     """The configured topics; the built-in one when there is no config file to read.
 
     A config named with --config or NEWSWATCH_CONFIG must exist; only the implicit
@@ -66,6 +67,9 @@ def _topics(state: State, names: Sequence[str]) -> list[Topic]:
 @click.option("--min-precision", type=click.FloatRange(0, 1), help="Fail below this precision.")
 @click.option("--min-recall", type=click.FloatRange(0, 1), help="Fail below this recall.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option(
+    "--feedback", "use_feedback", is_flag=True, help="Measure on the analyst's labels instead."
+)
 @pass_state
 @fail_cleanly
 def eval_(
@@ -76,22 +80,29 @@ def eval_(
     min_precision: float | None,
     min_recall: float | None,
     as_json: bool,
+    use_feedback: bool,
 ) -> None:
     """Measure the topics on labelled articles: precision, recall, F1 per language.
 
     FILES are JSON Lines, one article a line: {"id", "lang", "relevant", "title", "text",
-    "kind"}. Without FILES, the labelled sets shipped with newswatch are used. An article
-    counts as found when it matches any evaluated topic. With --min-precision or
-    --min-recall, the exit status is 1 when the figure of any language, or of all
-    together, is below the threshold.
+    "kind"}. Without FILES, the labelled sets shipped with newswatch are used; with
+    --feedback, the labels given with `newswatch feedback` (of the evaluated topics). An
+    article counts as found when it matches any evaluated topic (a reaction kept as
+    context is not found). With --min-precision or --min-recall, the exit status is 1
+    when the figure of any language, or of all together, is below the threshold.
 
     \b
     Example:
         newswatch topics eval --errors
+        newswatch topics eval --feedback --errors
         newswatch topics eval my-set.jsonl --min-precision 0.95 --min-recall 0.9
     """
-    chosen = _topics(state, names)
-    items = _items(files)
+    chosen = configured_topics(state, names)
+    if use_feedback and files:
+        raise UsageError("give FILES or --feedback, not both")
+    items = _feedback_items(state, chosen) if use_feedback else _items(files)
+    if use_feedback:
+        files = (Path("feedback"),)
     result = evaluate(items, chosen)
     failures = _below(result, min_precision, min_recall)
     if as_json:
@@ -100,6 +111,21 @@ def eval_(
         _print_table(result, chosen, files, errors, failures)
     if failures:
         sys.exit(ExitCode.FAILED)
+
+
+def _feedback_items(state: State, chosen: list[Topic]) -> list[LabelledArticle]:
+    """The analyst's labels of the chosen topics; none is an error that says how to give one."""
+    from crawler.cli.common import open_existing_store
+    from pipelines.topics.learn import labelled_feedback
+
+    with open_existing_store(state) as store:
+        rows = store.feedback([t.name for t in chosen])
+    if not rows:
+        raise UsageError(
+            "no feedback yet for these topics; label articles with "
+            "`newswatch feedback ARTICLE --relevant` or `--not-relevant`"
+        )
+    return labelled_feedback(rows)
 
 
 def _items(files: tuple[Path, ...]) -> list[LabelledArticle]:
@@ -204,13 +230,14 @@ def test(state: State, source: str, names: tuple[str, ...], as_json: bool) -> No
         newswatch topics test article.txt --json
         newswatch topics test https://www.example.org/news/1234.html
     """
-    chosen = _topics(state, names)
+    chosen = configured_topics(state, names)
     article = _read_article(source)
     explanations = explain_all(article, chosen)
     if as_json:
         out = {
             "article": {"url": article.url, "title": article.title, "lang": article.lang},
             "topics": [e.to_dict() for e in explanations],
+            "story": story_for(state, article),
         }
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
@@ -221,6 +248,9 @@ def test(state: State, source: str, names: tuple[str, ...], as_json: bool) -> No
     for explanation in explanations:
         click.echo("")
         click.echo(_render(explanation))
+    joined = story_for(state, article)  # the stored story it would join (docs/stories.md)
+    if joined is not None:
+        click.echo(f"\nstory: {story_line(joined)}")
 
 
 def _read_article(source: str) -> Article:
@@ -236,7 +266,7 @@ def _read_article(source: str) -> Article:
 
 def _render(e: Explanation) -> str:
     lines = [
-        f"topic {e.topic}: {'MATCH' if e.matched else 'no match'} — {e.verdict}",
+        f"topic {e.topic}: {_headline(e)} — {e.verdict}",
         f"  score {e.score:g} (min_score {e.min_score:g}, each group at least "
         f"{e.min_group_score:g})",
         f"  proximity {e.proximity}: groups meet in {e.groups_meet}",
@@ -249,6 +279,12 @@ def _render(e: Explanation) -> str:
     if e.snippet:
         lines.append(f"  snippet: {e.snippet}")
     return "\n".join(lines)
+
+
+def _headline(e: Explanation) -> str:
+    if e.match is not None and e.match.kind == "reaction":
+        return "REACTION (context, not alerted)"
+    return "MATCH" if e.matched else "no match"
 
 
 def _render_list(kind: str, item: ListScore) -> str:
@@ -264,3 +300,12 @@ def _render_list(kind: str, item: ListScore) -> str:
         capped = " (capped)" if term.capped else ""
         rows.append(f"    {term.term!r} = {spelled} [{where}] {points}{capped}{far}")
     return "\n".join(rows)
+
+
+def _register() -> None:
+    from crawler.cli.topics_suggest import suggest
+
+    topics.add_command(suggest)
+
+
+_register()

@@ -23,13 +23,16 @@ from pipelines.topics.scoring import (
     EXCLUDE,
     GROUP,
     LEAD_WORDS,
+    WEAKEST,
     _best_passage,
     _capped,
     _counted,
     _label_scores,
     _unit,
     _weight,
+    in_headline,
     judge,
+    one_entity,
     veto,
 )
 
@@ -77,16 +80,16 @@ class Explanation:
 
 
 def explain_all(article: Article, topics: Sequence[Topic]) -> list[Explanation]:
-    doc = read_document(article.title or "", article.text)
+    doc = read_document(article.title or "", article.text, article.lang)
     return [explain_document(doc, topic) for topic in topics]
 
 
 def explain(article: Article, topic: Topic) -> Explanation:
-    return explain_document(read_document(article.title or "", article.text), topic)
+    return explain_document(read_document(article.title or "", article.text, article.lang), topic)
 
 
 def explain_document(doc: Document, topic: Topic) -> Explanation:
-    hits = topic.index.scan(doc)
+    hits = one_entity(doc, topic.index.scan(doc), topic.groups, topic.weights)
     units = [_unit(doc, hit, topic.proximity) for hit in hits]
     counted = _counted(doc, hits, units, topic.groups, topic.proximity)
     points = [_weight(doc, hit, topic.weights) for hit in hits]
@@ -105,7 +108,9 @@ def explain_document(doc: Document, topic: Topic) -> Explanation:
     ]
     score = round(sum(kept.values()), 2) if counted else 0.0
     match = judge(doc, hits, topic)
-    verdict = _verdict(topic, groups, exclusions, bool(counted), score)
+    headline = in_headline(doc, hits, topic.groups)
+    verdict = _verdict(topic, groups, exclusions, bool(counted), score, headline)
+    verdict += _reaction_note(match)
     return Explanation(
         topic=topic.name,
         matched=match is not None,
@@ -165,6 +170,7 @@ def _verdict(
     exclusions: list[ListScore],
     near: bool,
     score: float,
+    headline: bool = False,
 ) -> str:
     """The first rule (in the order ``judge`` applies them) that the article fails."""
     absent = [g.name for g in groups if not g.terms]
@@ -185,14 +191,24 @@ def _verdict(
         {EXCLUDE + x.name: x.score for x in exclusions},
         {GROUP + g.name: g.score for g in groups},
         topic,
+        headline=headline,
     )
     if found:
         name, points, against, bar = found
-        rival = f"the weakest group {weakest.name!r}" if against is None else f"group {against!r}"
+        core = "the topic's evidence" if headline else "the topic's core (score per group)"
+        rival = {None: core, WEAKEST: "the weakest group"}.get(against, f"group {against!r}")
         factor = topic.vetoes[name].factor if name in topic.vetoes else 1.0
         times = "" if factor == 1.0 else f"{factor:g} × "
         return f"excluded: {name!r} scores {points:g}, more than {times}{rival} ({bar:g})"
     return f"matched: score {score:g} >= {topic.min_score:g}, every group present and near"
+
+
+def _reaction_note(match: Match | None) -> str:
+    """What the verdict adds for a reaction: how the topic's policy treats it."""
+    if match is None or not match.why.startswith("reaction"):
+        return ""
+    shown = "kept as context, not alerted" if match.kind == "reaction" else "alerted"
+    return f"; a {match.why.split(' — ')[0]}, {shown}"
 
 
 def _where_groups_meet(

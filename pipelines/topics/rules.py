@@ -20,6 +20,10 @@ Term syntax (see docs/topics.md):
   case, so the acronym FAR (Forces Armées Royales) never matches "far".
 - ``/Barak[- ]?(8|MX)/`` — a regular expression, matched case-insensitively against the
   accent-folded text, on whole words.
+- ``tank @en`` / ``marine @fr,nl`` / ``Barak @*`` — a term with its languages: it matches
+  only in paragraphs written in one of them (``topic_language`` tells a paragraph's
+  language). A term listed under a language in the configuration takes that language;
+  the suffix overrides it, ``@*`` meaning every language.
 
 When several terms match at the same place the longest one wins, so ``AS FAR`` (a football
 club, listed as an exclusion) keeps the ``FAR`` inside it from counting as the army.
@@ -28,55 +32,33 @@ club, listed as an exclusion) keeps the ``FAR`` inside it from counting as the a
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
 from itertools import compress
 
-from pipelines.topics.arabic import is_arabic, unify_letters, without_article, word_forms
-
-# Marks that NFKD splits off accented letters (Latin, Greek, Cyrillic), Hebrew points and
-# Arabic harakat. A fixed list keeps folding a C-speed regex instead of a per-character loop.
-_MARKS = re.compile(
-    "[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
-    "\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+from pipelines.topics.arabic import has_clitics, is_arabic, without_article, word_forms
+from pipelines.topics.document import (
+    _WORD,
+    Document,
+    fold,
+    fold_offsets,
+    part_spans,
+    read_document,
 )
-_WORD = re.compile(r"\w+")
 
-
-def fold(text: str) -> str:
-    """Strip accents and compatibility forms but keep case, which acronyms need."""
-    return unify_letters(_MARKS.sub("", unicodedata.normalize("NFKD", text)))
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    return fold(char)
-
-
-def fold_offsets(text: str) -> list[int] | None:
-    """Map each character of ``fold(text)`` back to its position in ``text``.
-
-    Only needed to quote the original text (snippets, matched words), so it runs only
-    for articles that matched. Most characters fold to exactly one character; only the
-    others ("…" becomes "...", a lone combining accent vanishes) need care. Returns None
-    in the rare case where folding character by character differs from folding the
-    whole string (reordered combining marks).
-    """
-    uneven = [c for c in set(text) if len(_fold_char(c)) != 1]
-    if not uneven:
-        return list(range(len(text)))
-    offsets: list[int] = []
-    done = 0
-    for found in re.finditer("|".join(map(re.escape, uneven)), text):
-        offsets.extend(range(done, found.start()))
-        offsets.extend([found.start()] * len(_fold_char(found.group())))
-        done = found.end()
-    offsets.extend(range(done, len(text)))
-    return offsets if len(offsets) == len(fold(text)) else None
+__all__ = [
+    "Document",
+    "Hit",
+    "Term",
+    "TermIndex",
+    "fold",
+    "fold_offsets",
+    "parse_term",
+    "part_spans",
+    "read_document",
+]
 
 
 class Kind(Enum):
@@ -95,10 +77,10 @@ class WordPattern:
     text: str
     kind: Kind
     case_sensitive: bool
-    arabic: bool = False  # also try the word without its proclitics
+    clitics: bool = False  # Arabic or Hebrew: also try the word without its proclitics
 
     def matches(self, word: str) -> bool:
-        if self.arabic:
+        if self.clitics:
             return any(self._matches(form) for form in word_forms(word))
         return self._matches(word)
 
@@ -120,11 +102,12 @@ class Term:
     source: str  # as the user wrote it, for messages
     words: tuple[WordPattern, ...] = ()
     regex: re.Pattern[str] | None = None
+    langs: frozenset[str] | None = None  # the languages it matches in; None: all
 
     @property
     def key(self) -> object:
         """Identity for merging the same term listed in several groups."""
-        return self.regex.pattern if self.regex is not None else self.words
+        return (self.regex.pattern if self.regex is not None else self.words, self.langs)
 
 
 def _is_capitals(word: str) -> bool:
@@ -153,8 +136,8 @@ def _parse_chunk(chunk: str) -> list[WordPattern]:
         }[(head, tail)]
         capitals = _is_capitals(word)
         text = word if capitals else word.casefold()
-        if is_arabic(text):
-            anchored = kind in (Kind.EXACT, Kind.PREFIX)
+        if has_clitics(text):
+            anchored = kind in (Kind.EXACT, Kind.PREFIX) and is_arabic(text)
             patterns.append(
                 WordPattern(without_article(text) if anchored else text, kind, False, True)
             )
@@ -163,17 +146,43 @@ def _parse_chunk(chunk: str) -> list[WordPattern]:
     return patterns
 
 
-def parse_term(raw: str) -> Term:
-    """Parse one term as written in the configuration; ValueError says what is wrong."""
+_LANGS_SUFFIX = re.compile(r"\s@([^\s@]*)$")
+_LANG_CODE = re.compile(r"[a-z]{2,3}")
+ANY_LANGUAGE = "*"
+
+
+def parse_langs(spec: str) -> frozenset[str] | None:
+    """``"en,fr"`` as a set of language codes; ``"*"`` (every language) as None."""
+    if spec.strip() == ANY_LANGUAGE:
+        return None
+    codes = [c.strip().casefold() for c in spec.split(",")]
+    bad = [c for c in codes if not _LANG_CODE.fullmatch(c)]
+    if bad or not codes:
+        raise ValueError(
+            f"bad language {(bad or [spec])[0]!r}: expected codes like en, fr or * for all"
+        )
+    return frozenset(codes)
+
+
+def parse_term(raw: str, langs: frozenset[str] | None = None) -> Term:
+    """Parse one term as written in the configuration; ValueError says what is wrong.
+
+    ``langs`` are the languages of the list it is written in; a ``@en,fr`` suffix on the
+    term overrides them.
+    """
     text = raw.strip()
+    suffix = _LANGS_SUFFIX.search(text)
+    if suffix:
+        langs = parse_langs(suffix.group(1))
+        text = text[: suffix.start()].strip()
     if not text:
         raise ValueError("empty term")
     if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
-        return Term(raw, regex=_compile_regex(text[1:-1]))
+        return Term(raw, regex=_compile_regex(text[1:-1]), langs=langs)
     words = [p for chunk in text.split() for p in _parse_chunk(chunk)]
     if not words:
         raise ValueError(f"no letters or digits in term {raw!r}")
-    return Term(raw, words=tuple(words))
+    return Term(raw, words=tuple(words), langs=langs)
 
 
 def _compile_regex(pattern: str) -> re.Pattern[str]:
@@ -188,45 +197,6 @@ def _compile_regex(pattern: str) -> re.Pattern[str]:
     if compiled.fullmatch(""):
         raise ValueError(f"regular expression {pattern!r} matches empty text")
     return compiled
-
-
-@dataclass(frozen=True)
-class Document:
-    """An article cut into folded words, each with its paragraph.
-
-    ``parts`` are the folded paragraphs: the title first, then the paragraphs of the
-    text, so ``"\\n".join(parts)`` is ``source`` folded. ``source`` is the original title,
-    a newline and the original text, kept to quote from. ``paragraphs[i]`` is the index in
-    ``parts`` of word ``i``; the title's words come first.
-    """
-
-    source: str
-    parts: list[str]
-    words: list[str]
-    paragraphs: list[int]
-    title_words: int
-
-    @property
-    def folded(self) -> str:
-        return "\n".join(self.parts)
-
-
-def read_document(title: str, text: str) -> Document:
-    """Fold and cut an article once, so that every topic reuses the same words."""
-    title = title.replace("\n", " ")  # the first newline of ``source`` ends the title
-    parts = [fold(title), *fold(text).split("\n")]
-    words: list[str] = []
-    paragraphs: list[int] = []
-    for number, part in enumerate(parts):
-        found = _WORD.findall(part)
-        words.extend(found)
-        paragraphs.extend([number] * len(found))
-    return Document(title + "\n" + text, parts, words, paragraphs, paragraphs.count(0))
-
-
-def part_spans(part: str) -> list[tuple[int, int]]:
-    """Character spans of the words of one folded paragraph, as ``read_document`` cut them."""
-    return [m.span() for m in _WORD.finditer(part)]
 
 
 @dataclass(frozen=True)
@@ -272,6 +242,8 @@ class TermIndex:
                 self._fuzzy.append((first, number))
         self._prefix_sizes = sorted({len(text) for text in self._prefix})
         self._cache: dict[str, tuple[int, ...]] = {}
+        self._scope = [t.langs for t in self.terms]
+        self._scoped = any(self._scope)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickle without the cache: it is rebuilt quickly and can be large."""
@@ -310,10 +282,22 @@ class TermIndex:
         rest = self.terms[number].words[1:]
         return all(p.matches(w) for p, w in zip(rest, doc.words[start + 1 : end], strict=True))
 
-    def scan(self, doc: Document) -> list[Hit]:
-        """Find every term, longest first at each place, without overlaps."""
-        self._learn(doc.words)
-        firsts = list(map(self._cache.__getitem__, doc.words))
+    @property
+    def scoped(self) -> bool:
+        """Whether some term matches in some languages only."""
+        return self._scoped
+
+    def scan(self, doc: Document, upto: int | None = None, *, languages: bool = True) -> list[Hit]:
+        """Find every term, longest first at each place, without overlaps.
+
+        ``upto`` limits the scan to the first words (the title and lead, say). With
+        ``languages=False`` terms match whatever the paragraph's language: a cheaper
+        first look, whose hits are (but for a longer term of another language hiding a
+        shorter one) a superset of the real ones.
+        """
+        words = doc.words if upto is None else doc.words[:upto]
+        self._learn(words)
+        firsts = list(map(self._cache.__getitem__, words))
         starts: Iterable[int] = compress(range(len(firsts)), firsts)
         extra = self._regex_hits(doc) if self._regexes else {}
         if extra:
@@ -326,9 +310,23 @@ class TermIndex:
                 (self._sizes[n], n) for n in firsts[position] if self._extends(doc, position, n)
             ]
             found.extend(extra.get(position, ()))
+            if found and self._scoped and languages:
+                found = self._in_language(doc, position, found)
             if found:
                 hits.append(self._longest(position, found))
         return hits
+
+    def _in_language(
+        self, doc: Document, position: int, found: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """Drop the terms scoped to other languages than the paragraph's."""
+        langs = doc.langs_of(doc.paragraphs[position])
+        if langs is None:
+            return found
+        scope = self._scope
+        return [
+            (s, n) for s, n in found if (only := scope[n]) is None or not langs.isdisjoint(only)
+        ]
 
     def _longest(self, start: int, found: list[tuple[int, int]]) -> Hit:
         if len(found) == 1:

@@ -16,7 +16,8 @@ from typing import Literal, NamedTuple, Protocol
 
 from pipelines.models import Match
 from pipelines.topics.quotes import Quoter
-from pipelines.topics.rules import Document, Hit
+from pipelines.topics.reactions import reaction_voice, reaction_words, why
+from pipelines.topics.rules import Document, Hit, TermIndex
 
 LEAD_WORDS = 50  # the lead: the first words of the text, where news states its subject
 # Hit labels: "group:morocco", "exclude:tourism".
@@ -32,18 +33,25 @@ class FieldWeights:
     body: float = 1.0
 
 
+WEAKEST = "weakest"  # ``against`` value: the weakest group (the rule before "core")
+CORE = "core"  # ``against`` value, the default: the topic's evidence per group
+
+
 @dataclass(frozen=True)
 class Veto:
     """What one exclude list must outscore to drop an article.
 
-    By default an exclude list competes with the weakest group, at par. A list that often
-    forms the backdrop of a real match (the war in Gaza behind a Moroccan purchase of
-    Israeli radars) can instead compete with the group that carries the subject
-    (``against = "defence"``) and need ``factor`` times its score: the war has to be the
-    story, not its setting.
+    By default an exclude list competes with the topic's core: the article's whole
+    evidence for the topic, per group (its score divided by the number of groups), at par.
+    Comparing it with the weakest group instead drops real deals that name one country
+    once and a rival or partner often (an Israeli howitzer chosen over a French one, a
+    US-led exercise with Israeli troops in Morocco). A list that often forms the backdrop
+    of a real match (the war in Gaza behind a Moroccan purchase of Israeli radars) can
+    compete with the group that carries the subject (``against = "defence"``) and need
+    ``factor`` times its score: the war has to be the story, not its setting.
     """
 
-    against: str | None = None  # a group name; None: the weakest group
+    against: str | None = None  # a group name, or "weakest"; None: the core
     factor: float = 1.0
 
 
@@ -55,7 +63,7 @@ class Vetoed(NamedTuple):
 
     name: str  # the exclude list
     score: float
-    against: str | None  # the rival group; None: the weakest group
+    against: str | None  # the rival group, or "weakest"; None: the core
     bar: float  # factor times the rival's score
 
 
@@ -80,11 +88,64 @@ class Rules(Protocol):
     def proximity(self) -> Literal["paragraph"] | int: ...
     @property
     def vetoes(self) -> Mapping[str, Veto]: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+    @property
+    def reactions(self) -> str: ...
+    @property
+    def reaction_index(self) -> TermIndex: ...
 
 
-def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
-    """Decide whether ``hits`` make ``doc`` a match for the topic, and explain why."""
+def one_entity(
+    doc: Document, hits: Sequence[Hit], groups: Sequence[str], weights: FieldWeights
+) -> list[Hit]:
+    """Let a term listed in several groups count for one of them only, in each article.
+
+    A name like Barak MX is Israeli and defence evidence; counting it for both let one
+    sentence of an unrelated article pass. Each such term counts, in every occurrence, for
+    the one of its groups that is weakest when its turn comes: first the group evidence of
+    the terms of one group alone (by field weight), then these terms, the strongest first
+    (ties: the first found), each given to its weakest group (ties: the group listed
+    first). So Barak MX and IAI in an article that says "Israeli" nowhere are evidence
+    of Israel and of defence, once each, not twice each.
+    """
+    labels = [GROUP + g for g in groups]
+    if not any(len(hit.labels.intersection(labels)) > 1 for hit in hits):
+        return list(hits)
+    own: dict[str, float] = defaultdict(float)
+    shared: dict[int, float] = defaultdict(float)  # term -> its points in the article
+    for hit in hits:
+        mine = hit.labels.intersection(labels)
+        if len(mine) == 1:
+            own[next(iter(mine))] += _weight(doc, hit, weights)
+        elif mine:
+            shared[hit.term] += _weight(doc, hit, weights)
+    chosen: dict[int, str] = {}
+    for term in sorted(shared, key=lambda t: -shared[t]):  # sorted() keeps first-found ties
+        mine = next(h.labels for h in hits if h.term == term).intersection(labels)
+        chosen[term] = min(mine, key=lambda g: (own[g], labels.index(g)))
+        own[chosen[term]] += shared[term]
+    resolved = []
+    for hit in hits:
+        if hit.term in chosen:
+            keep = hit.labels.difference(labels) | {chosen[hit.term]}
+            hit = Hit(hit.start, hit.end, hit.term, frozenset(keep))
+        resolved.append(hit)
+    return resolved
+
+
+def may_match(doc: Document, hits: Sequence[Hit], rules: Rules) -> bool:
+    """Whether the groups meet at all: the cheap first test most articles fail."""
     units = [_unit(doc, hit, rules.proximity) for hit in hits]
+    return bool(_counted(doc, hits, units, rules.groups, rules.proximity))
+
+
+def judge(doc: Document, found: Sequence[Hit], rules: Rules) -> Match | None:
+    """Decide whether ``hits`` make ``doc`` a match for the topic, and explain why."""
+    units = [_unit(doc, hit, rules.proximity) for hit in found]
+    if not _counted(doc, found, units, rules.groups, rules.proximity):
+        return None  # most articles: counting a term once more cannot complete the groups
+    hits = one_entity(doc, found, rules.groups, rules.weights)
     counted = _counted(doc, hits, units, rules.groups, rules.proximity)
     if not counted:
         return None
@@ -98,8 +159,16 @@ def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
     if weakest < rules.min_group_score:
         return None
     if rules.exclude and veto(
-        _label_scores(hits, _capped(hits, points, range(len(hits)), rules.term_cap)), groups, rules
+        _label_scores(hits, _capped(hits, points, range(len(hits)), rules.term_cap)),
+        groups,
+        rules,
+        headline=in_headline(doc, hits, rules.groups),
     ):
+        return None
+    voice = None
+    if rules.reaction_index.terms:
+        voice = reaction_voice(doc, rules.reaction_index.scan(doc, reaction_words(doc)))
+    if voice is not None and rules.reactions == "ignore":
         return None
     return _explain(
         doc,
@@ -108,22 +177,50 @@ def judge(doc: Document, hits: Sequence[Hit], rules: Rules) -> Match | None:
         [hits[i] for i in counted],
         [units[i] for i in counted],
         [points[i] for i in counted],
+        voice,
     )
 
 
-def veto(scores: Mapping[str, float], groups: Mapping[str, float], rules: Rules) -> Vetoed | None:
+def in_headline(doc: Document, hits: Sequence[Hit], groups: Sequence[str]) -> bool:
+    """Whether the headline states the topic: its first term is of a group, and it names
+    every group ("Morocco picks Israeli howitzer over French Caesar", not "Algeria answers
+    Morocco's Israeli drones with Russian jets")."""
+    titled = [hit for hit in hits if hit.start < doc.title_words]
+    if not titled or not any(label.startswith(GROUP) for label in titled[0].labels):
+        return False
+    found = {label for hit in titled for label in hit.labels}
+    return all(GROUP + g in found for g in groups)
+
+
+def veto(
+    scores: Mapping[str, float],
+    groups: Mapping[str, float],
+    rules: Rules,
+    *,
+    headline: bool = False,
+) -> Vetoed | None:
     """The exclude list that drops the article, if any (the one furthest over its bar).
 
     Exclude lists are scored over the whole article. Each must score more than its bar:
-    ``factor`` times its rival group, by default the weakest group at par. A tie goes to
-    the topic: an article that passes every rule of its own and is as much about, say,
-    tourism as about its weakest group is still a defence story.
+    ``factor`` times its rival, by default the topic's core at par. The core is the
+    article's evidence per group (its score divided by the number of groups) or, when the
+    headline names every group, all of its evidence: a headline that states the topic
+    ("Morocco picks Israeli howitzer over French Caesar") is not outweighed by the rival
+    it names. A tie goes to the topic: an article that passes every rule of its own and
+    is as much about, say, tourism as about the topic is still a defence story.
     """
-    weakest = min(groups.get(GROUP + g, 0.0) for g in rules.groups)
+    scores_of = [groups.get(GROUP + g, 0.0) for g in rules.groups]
+    weakest = min(scores_of)
+    core = sum(scores_of) / (1 if headline else len(scores_of))
     worst: Vetoed | None = None
     for name in rules.exclude:
         rule = rules.vetoes.get(name, AT_PAR)
-        rival = weakest if rule.against is None else groups.get(GROUP + rule.against, 0.0)
+        if rule.against is None:
+            rival = core
+        elif rule.against == WEAKEST:
+            rival = weakest
+        else:
+            rival = groups.get(GROUP + rule.against, 0.0)
         bar = rule.factor * rival
         score = scores.get(EXCLUDE + name, 0.0)
         if score > bar and (worst is None or score - bar > worst.score - worst.bar):
@@ -232,19 +329,34 @@ def _explain(
     hits: list[Hit],
     units: list[int],
     points: list[float],
+    voice: Hit | None = None,
 ) -> Match:
     """Quote the matched words per group and the passage where the groups meet best."""
     quoter = Quoter(doc)
     terms: dict[str, list[str]] = {g: [] for g in rules.groups}
-    seen: set[tuple[str, str]] = set()
-    for hit in hits:
+    strength: dict[str, dict[str, float]] = {g: {} for g in rules.groups}  # by folded words
+    quoted: dict[str, str] = {}
+    for hit, point in zip(hits, points, strict=True):
         folded = " ".join(doc.words[hit.start : hit.end]).casefold()
         for label in hit.labels:
-            if label.startswith(GROUP) and (label, folded) not in seen:
-                seen.add((label, folded))
-                terms[label.removeprefix(GROUP)].append(quoter.words(hit.start, hit.end))
+            if label.startswith(GROUP):
+                group = strength[label.removeprefix(GROUP)]
+                if folded not in group:
+                    quoted.setdefault(folded, quoter.words(hit.start, hit.end))
+                    terms[label.removeprefix(GROUP)].append(quoted[folded])
+                group[folded] = group.get(folded, 0.0) + point
+    ranked = {  # strongest first; dicts keep the order of first occurrence for ties
+        g: [quoted[f] for f in sorted(found, key=lambda f: -found[f])]
+        for g, found in strength.items()
+    }
+    spoken = quoter.words(voice.start, voice.end) if voice is not None else None
     return Match(
-        rules.name, score, terms, quoter.snippet(*_best_passage(hits, units, points, rules.groups))
+        rules.name,
+        score,
+        terms,
+        quoter.snippet(*_best_passage(hits, units, points, rules.groups)),
+        kind="reaction" if spoken and rules.reactions == "context" else "match",
+        why=why([rules.labels.get(g, g) for g in rules.groups], ranked, spoken),
     )
 
 

@@ -33,16 +33,11 @@ NEAR_MISSES = (
 )
 
 
-# Pinned floors (precision, recall) per language, measured on all sets together. The
-# goal is 0.95 in every main language. Spanish and Arabic have a handful of articles, where
-# one article moves recall by a third, so their floor only catches a collapse.
-FLOORS = {
-    "en": (0.95, 0.95),
-    "fr": (0.95, 0.95),
-    "nl": (0.95, 0.95),
-    "es": (0.75, 0.66),
-    "ar": (0.66, 0.5),
-}
+# The CI floor, measured on all shipped sets together: precision and recall of at least
+# 0.95 overall, and 0.9 in each of the six languages the built-in topic reads.
+LANGUAGES = ("ar", "en", "es", "fr", "he", "nl")
+FLOOR = 0.95
+LANGUAGE_FLOOR = 0.9
 
 
 @pytest.mark.parametrize("name", BALANCED_SETS)
@@ -134,17 +129,44 @@ def test_the_third_blind_set_says_it_without_the_word_defence() -> None:
     assert said == []
 
 
-@pytest.mark.parametrize("lang", sorted(FLOORS))
-def test_default_topic_precision_and_recall_per_language(lang: str) -> None:
+def _figures(rows: list[dict[str, object]]) -> tuple[float, float, list[str]]:
     topics = default_topics()
-    rows = [r for r in labelled() if r["lang"] == lang]
-    found = {r["id"]: bool(match_topics(article(r["text"], r["title"]), topics)) for r in rows}
+    found = {
+        r["id"]: any(
+            m.kind == "match"
+            for m in match_topics(article(str(r["text"]), str(r["title"]), str(r["lang"])), topics)
+        )
+        for r in rows
+    }
     wrong = sorted(f"{r['id']} ({r['kind']})" for r in rows if found[r["id"]] != r["relevant"])
-    true_pos = sum(found[r["id"]] and r["relevant"] for r in rows)
+    true_pos = sum(found[r["id"]] and bool(r["relevant"]) for r in rows)
     precision = true_pos / max(1, sum(found.values()))
-    recall = true_pos / max(1, sum(r["relevant"] for r in rows))
-    least_precision, least_recall = FLOORS[lang]
-    assert precision >= least_precision and recall >= least_recall, (precision, recall, wrong)
+    recall = true_pos / max(1, sum(bool(r["relevant"]) for r in rows))
+    return precision, recall, wrong
+
+
+def test_default_topic_precision_and_recall_on_all_shipped_sets() -> None:
+    precision, recall, wrong = _figures(labelled())
+    assert precision >= FLOOR and recall >= FLOOR, (precision, recall, wrong)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_default_topic_precision_and_recall_per_language(lang: str) -> None:
+    rows = [r for r in labelled() if r["lang"] == lang]
+    assert len(rows) >= 20 and sum(r["relevant"] for r in rows) >= 10
+    precision, recall, wrong = _figures(rows)
+    assert precision >= LANGUAGE_FLOOR and recall >= LANGUAGE_FLOOR, (precision, recall, wrong)
+
+
+def test_the_realworld_set_covers_six_languages_and_the_framings_of_real_coverage() -> None:
+    rows = labelled("realworld.jsonl")
+    assert len(rows) >= 150
+    for lang in LANGUAGES:
+        mine = [r for r in rows if r["lang"] == lang]
+        assert len(mine) >= 20 and sum(r["relevant"] for r in mine) >= 10, lang
+    kinds = {r["kind"] for r in rows}
+    assert {"relevant", "reaction", "collision", "war", "protest", "passing-mention"} <= kinds
+    assert all(r["relevant"] == (r["kind"] == "relevant") for r in rows)
 
 
 @pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name)

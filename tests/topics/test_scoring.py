@@ -51,8 +51,9 @@ def test_min_group_score_rejects_a_passing_mention() -> None:
     assert not matches(text, make_topic(min_group_score=2.0))
 
 
-def test_an_exclude_list_that_outweighs_the_weakest_group_drops_the_match() -> None:
+def test_an_exclude_list_that_outweighs_the_topics_core_drops_the_match() -> None:
     topic = make_topic(exclude={"travel": ["tourist*", "hotel*", "flight*"]})
+    # all in the lead, 2 points a word: morocco 2, israel 4, so the core is 3; travel 6
     holiday = "Israeli tourists filled Moroccan hotels; flights from Israel are full."
     assert not matches(holiday, topic)
     assert matches("One hotel hosted the talks.", topic, title="Morocco and Israel sign a pact")
@@ -70,7 +71,9 @@ def test_a_veto_can_compete_with_a_named_group_by_a_factor() -> None:
     war = {"war": ["gaza", "ceasefire", "army"]}
     # all in the lead, 2 points a word: morocco 2, israel 4, defence 6, war 4
     story = "Morocco received Israeli drones, radars and jammers, Israel said.\nGaza: no ceasefire."
-    assert not matches(story, make_topic(groups=groups, exclude=war))  # war 4 > morocco 2
+    assert matches(story, make_topic(groups=groups, exclude=war))  # war 4, core (2+4+6)/3 = 4
+    weakest = make_topic(groups=groups, exclude=war, vetoes={"war": {"against": "weakest"}})
+    assert not matches(story, weakest)  # war 4 > morocco 2
     backdrop = make_topic(groups=groups, exclude=war, vetoes={"war": {"against": "defence"}})
     assert matches(story, backdrop)  # war 4 against defence 6
     strict = make_topic(

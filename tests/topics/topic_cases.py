@@ -15,11 +15,11 @@ SEEDS = ROOT / "pipelines" / "seed_corpus"
 # The labelled sets ship inside the package, so ``newswatch topics eval`` finds them on any
 # install; the tests read the very same files.
 EVAL = ROOT / "pipelines" / "topics" / "eval"
-SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl")
+SETS = ("labelled.jsonl", "holdout.jsonl", "blind2.jsonl", "blind3.jsonl", "realworld.jsonl")
 
 
-def article(text: str, title: str | None = None) -> Article:
-    return Article(url="https://example.org/a", title=title, text=text)
+def article(text: str, title: str | None = None, lang: str | None = None) -> Article:
+    return Article(url="https://example.org/a", title=title, text=text, lang=lang)
 
 
 def make_topic(**table: Any) -> Topic:
@@ -33,7 +33,8 @@ def make_topic(**table: Any) -> Topic:
 
 
 def matches(text: str, topic: Topic, title: str | None = None) -> bool:
-    return bool(match_topics(article(text, title), [topic]))
+    """Whether the article is alerted for the topic (a reaction kept as context is not)."""
+    return any(m.kind == "match" for m in match_topics(article(text, title), [topic]))
 
 
 def labelled(name: str | None = None) -> list[dict[str, Any]]:
