@@ -35,6 +35,9 @@ def crawl_settings_of(crawl: CrawlConfig) -> dict[str, Any]:
         "NEWSWATCH_RETRY_AFTER_MAX": crawl.retry_after_max,
         # A source's crawl is closed after its time budget (crawler/deadline.py).
         "NEWSWATCH_SOURCE_TIMEOUT": crawl.source_timeout_minutes * 60,
+        # The extraction pool (crawler/pagepool.py): None is one worker per core.
+        "NEWSWATCH_WORKERS": crawl.workers,
+        "NEWSWATCH_EXTRACT_TIMEOUT": crawl.extract_timeout,
         # a bool, or the allowed addresses and networks comma-separated (crawler/guard.py)
         "NEWSWATCH_ALLOW_PRIVATE_TARGETS": TargetPolicy.from_value(
             crawl.allow_private_targets

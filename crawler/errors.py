@@ -90,6 +90,8 @@ _DESCRIPTIONS = {
     "refused_private": "refused: private address ([crawl] allow_private_targets)",
     "offsite": "refused: outside the source's allowed_domains",
     "headers_too_large": "response headers too large (NEWSWATCH_MAX_HEADER_BYTES)",
+    "extract_timeout": "extraction ran past [crawl] extract_timeout; the page was skipped",
+    "extract_crashed": "the page crashed its extraction worker; the page was skipped",
 }
 
 

@@ -1,7 +1,11 @@
 """The thin adapter between Scrapy and the processing core.
 
-It opens the store, hands each fetched page to :func:`pipelines.process.process_page` and
-turns the outcome into counters. Nothing is judged or written here.
+It opens the store, has each fetched page prepared (`pipelines.process.prepare_page`: in
+the extraction pool, see crawler/pagepool.py, or inline), writes the result on the reactor
+thread (`pipelines.process.store_page`: one transaction per page) and turns the outcome
+into counters. Nothing is judged here. A page the pool gave up on (over ``[crawl]
+extract_timeout``, or it crashed its worker) is counted as an error of that kind and not
+stored; the crawl goes on.
 
 A store that cannot be written (locked past its busy timeout, a full disk) ends the crawl:
 the page's transaction is rolled back, every crawl of the pass is closed with the reason
@@ -19,14 +23,18 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler import pagepool
 from crawler.items import PageItem
 from crawler.sources import config_from_settings
-from crawler.stats import Stat, outcome_key
+from crawler.stats import Stat, error_key, outcome_key
+from pipelines import defaults
 from pipelines.clock import utcnow
 from pipelines.hooks import hooks_for
 from pipelines.models import Page, PageHints
-from pipelines.process import ProcessOptions, process_page
+from pipelines.pool import PageFailed
+from pipelines.process import NOT_AN_ARTICLE, ProcessOptions, is_gone, store_page
 from pipelines.seeds import import_seeds
 from pipelines.store import Store, StoreError, open_store
 
@@ -55,11 +63,13 @@ class StorePipeline:
         options: ProcessOptions,
         stats: StatsCollector,
         crawler: Crawler | None = None,
+        runner: pagepool.PageRunner | None = None,
     ) -> None:
         self.store = store
         self.options = options
         self.stats = stats
         self.crawler = crawler
+        self.runner = runner or pagepool.PageRunner(options, {}, 0, defaults.EXTRACT_TIMEOUT)
         failure = crawler.settings.get(STORE_FAILURE_SETTING) if crawler is not None else None
         self.failure = failure if isinstance(failure, StoreFailure) else StoreFailure()
 
@@ -75,7 +85,17 @@ class StorePipeline:
         )
         assert crawler.stats is not None
         store = open_store(config.store_path)
-        pipeline = cls(store, options, crawler.stats, crawler)
+        settings = crawler.settings
+        workers = settings.get("NEWSWATCH_WORKERS", config.crawl.workers)
+        if getattr(crawler.spider, "check", False):
+            workers = 0  # a dry run (`sources check`) reads a page or two: no pool to start
+        runner = pagepool.acquire(
+            options,
+            {s.name: s.hooks for s in config.sources if s.hooks},
+            None if workers is None else int(workers),
+            settings.getfloat("NEWSWATCH_EXTRACT_TIMEOUT", config.crawl.extract_timeout),
+        )
+        pipeline = cls(store, options, crawler.stats, crawler, runner)
         try:
             # Dedup needs the seed corpus in place, also for a bare `scrapy crawl`
             # (idempotent).
@@ -90,8 +110,9 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         self.store.close()
+        pagepool.release(self.runner)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         assert isinstance(item, PageItem)
         hints = item.hints
         page = Page(
@@ -113,8 +134,20 @@ class StorePipeline:
         )
         if self.failure.error is not None:  # the store failed already: store nothing more
             return {"url": item.url, "outcome": STORE_ERROR, "article_id": None}
+        if is_gone(page):
+            prepared = NOT_AN_ARTICLE
+        else:
+            engine = self.crawler.engine if self.crawler is not None else None
+            try:
+                prepared = await maybe_deferred_to_future(self.runner.prepare(page, engine))
+            except PageFailed as exc:
+                self.stats.inc_value(error_key(exc.kind))
+                log.warning("%s", exc)
+                return {"url": item.url, "outcome": exc.kind, "article_id": None}
+        if self.failure.error is not None:  # the store failed while the page was prepared
+            return {"url": item.url, "outcome": STORE_ERROR, "article_id": None}
         try:
-            outcome = process_page(self.store, page, self.options)
+            outcome = store_page(self.store, page, prepared, self.options)
         except StoreError as exc:
             self._stop(exc)
             return {"url": item.url, "outcome": STORE_ERROR, "article_id": None}

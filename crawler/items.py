@@ -8,8 +8,6 @@ from typing import Any
 from scrapy.http import Request, TextResponse
 from w3lib.encoding import http_content_type_encoding
 
-from crawler.discovery import canonical_link
-
 
 @dataclass
 class PageItem:
@@ -38,11 +36,9 @@ def article_item(response: TextResponse, source: str, lang: str | None) -> PageI
             (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         ),
         status=response.status,
-        hints={
-            **hints,
-            "lang": hints.get("lang") or lang,
-            "canonical_url": canonical_link(response),
-        },
+        # The page's <link rel="canonical"> is read where the page is parsed, with its text
+        # (pipelines/extract): not here, on the crawl's thread, in a parse of its own.
+        hints={**hints, "lang": hints.get("lang") or lang},
     )
 
 

@@ -54,6 +54,10 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 ITEM_PIPELINES = {"crawler.itempipelines.StorePipeline": 300}
+# A response yields one page item at most, and Scrapy starts CONCURRENT_ITEMS asyncio
+# workers for each response whatever it yields: its default of 100 cost ~1 ms of CPU per
+# page. Pages wait for the extraction pool in the item pipeline, not here.
+CONCURRENT_ITEMS = 4
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "WARNING"

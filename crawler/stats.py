@@ -44,6 +44,9 @@ class Stat:
     OVER_LIMIT: Final = "newswatch/articles/over_limit"
     ALERTS_QUEUED: Final = "newswatch/alerts/queued"
     RETRY_AFTER_WAITED: Final = "newswatch/retry_after/waited"
+    # Pages the extraction pool gave up on (pipelines/pool.py): counted as errors by kind.
+    EXTRACT_TIMEOUT: Final = "newswatch/errors/extract_timeout"  # over [crawl] extract_timeout
+    EXTRACT_CRASHED: Final = "newswatch/errors/extract_crashed"  # the page killed its worker
     # Scrapy's own
     REQUESTS: Final = "downloader/request_count"
     BYTES: Final = "downloader/response_bytes"

@@ -61,23 +61,61 @@ class Duplicate:
     exact: bool = False
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What dedup needs of a text, computed once and without the store (a pure function of
+    the text, so it runs in the extraction workers): its words are normalised once for the
+    exact-copy hash and the index, and once more for the lookup only when leaving out the
+    lines that are not prose changed the text."""
+
+    content_hash: str
+    body: str  # the text as looked up: prose(dehyphenate(text))
+    lookup: frozenset[int]  # shingle_hashes(body)
+    index: frozenset[int]  # shingle_hashes(text): what an original adds to the index
+
+
+def fingerprint(text: str) -> Fingerprint:
+    words = normalize_words(text)
+    body = prose(dehyphenate(text))  # before prose(): a split word may end a line
+    if body == text:
+        index = lookup = frozenset(_shingles(words))
+    else:
+        memo: dict[str, int] = {}  # the body's 5-grams are mostly the text's: hashed once
+        index = frozenset(_shingles(words, memo))
+        lookup = frozenset(_shingles(normalize_words(body), memo))
+    return Fingerprint(_words_hash(words), body, lookup, index)
+
+
 def content_hash(text: str) -> str:
     """Exact-copy identity: the same words in the same order, whatever the spacing."""
-    return hashlib.sha256(" ".join(normalize_words(text)).encode()).hexdigest()
+    return _words_hash(normalize_words(text))
+
+
+def _words_hash(words: list[str]) -> str:
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
 
 
 def shingle_hashes(text: str) -> set[int]:
-    words = normalize_words(text)
-    if len(words) < SHINGLE_WORDS:
-        return set()
-    hashes = set()
-    for i in range(len(words) - SHINGLE_WORDS + 1):
-        gram = " ".join(words[i : i + SHINGLE_WORDS]).encode()
-        # 8 bytes as a signed int: SQLite's INTEGER is a signed 64-bit number.
-        h = int.from_bytes(hashlib.blake2b(gram, digest_size=8).digest(), "big", signed=True)
-        if h % SAMPLE_MOD == 0:
-            hashes.add(h)
-    return hashes
+    return _shingles(normalize_words(text))
+
+
+def _shingles(words: list[str], memo: dict[str, int] | None = None) -> set[int]:
+    """The sampled hashes of the words' 5-grams; ``memo`` keeps each 5-gram's hash, for a
+    second, similar text (the fingerprint's body after its text)."""
+    grams = list(map(" ".join, zip(*(words[k:] for k in range(SHINGLE_WORDS)), strict=False)))
+    if memo is None:
+        hashes = map(_hash, grams)
+    else:
+        new = [gram for gram in grams if gram not in memo]
+        memo.update(zip(new, map(_hash, new), strict=True))
+        hashes = map(memo.__getitem__, grams)
+    return {h for h in hashes if h % SAMPLE_MOD == 0}
+
+
+def _hash(gram: str) -> int:
+    # 8 bytes as a signed int: SQLite's INTEGER is a signed 64-bit number.
+    digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def same_text(text: str, stored: str, rules: DedupRules = RULES) -> bool:
@@ -89,14 +127,23 @@ def same_text(text: str, stored: str, rules: DedupRules = RULES) -> bool:
 
 
 def find_duplicate(
-    store: Store, text: str, *, exclude_id: int | None = None, rules: DedupRules = RULES
+    store: Store,
+    text: str,
+    *,
+    exclude_id: int | None = None,
+    rules: DedupRules = RULES,
+    prepared: Fingerprint | None = None,
 ) -> Duplicate | None:
-    """The stored original that holds most of ``text``, if it holds enough of it."""
-    original = store.exact_original(content_hash(text), exclude_id=exclude_id)
+    """The stored original that holds most of ``text``, if it holds enough of it
+    (``prepared``: the text's fingerprint, when it was computed already)."""
+    prepared = prepared or fingerprint(text)
+    original = store.exact_original(prepared.content_hash, exclude_id=exclude_id)
     if original is not None:
         return Duplicate(article_id=original, overlap=1.0, exact=True)
-    body = prose(dehyphenate(text))  # before prose(): a split word may end a line
-    best = best_container(store, body, exclude_id=exclude_id, rules=rules)
+    body = prepared.body
+    best = best_container(
+        store, body, exclude_id=exclude_id, rules=rules, hashes=set(prepared.lookup)
+    )
     if best is not None and best.overlap < 1.0:
         best = _rejoined_container(store, body, best, exclude_id, rules)
     if best is None or best.overlap < rules.threshold:
@@ -135,11 +182,17 @@ def _rejoined_container(
 
 
 def best_container(
-    store: Store, text: str, *, exclude_id: int | None = None, rules: DedupRules = RULES
+    store: Store,
+    text: str,
+    *,
+    exclude_id: int | None = None,
+    rules: DedupRules = RULES,
+    hashes: set[int] | None = None,
 ) -> Duplicate | None:
-    """The stored document that holds the largest share of `text`'s distinctive shingles,
-    whatever that share; None when the text is too short to judge or shares nothing."""
-    hashes = shingle_hashes(text)
+    """The stored document that holds the largest share of `text`'s distinctive shingles
+    (``hashes``, when computed already), whatever that share; None when the text is too
+    short to judge or shares nothing."""
+    hashes = shingle_hashes(text) if hashes is None else hashes
     if len(hashes) < rules.min_shingles:
         return None
     distinctive = hashes - store.common_shingles(hashes, rules.max_document_frequency)
@@ -153,6 +206,9 @@ def best_container(
     return Duplicate(article_id=article_id, overlap=shared / len(distinctive))
 
 
-def index_document(store: Store, article_id: int, text: str) -> None:
-    """Add an original document's shingles to the index (replacing any it had)."""
-    store.index_shingles(article_id, shingle_hashes(text))
+def index_document(
+    store: Store, article_id: int, text: str, hashes: frozenset[int] | None = None
+) -> None:
+    """Add an original document's shingles (``hashes``, when computed already) to the
+    index, replacing any it had."""
+    store.index_shingles(article_id, shingle_hashes(text) if hashes is None else hashes)

@@ -26,7 +26,17 @@ from pipelines.store.runs import HealthRow
 # One page gone (remembered, not asked for again) or refused by robots.txt says nothing
 # about the source; a refused connection, a timeout, a 5xx or an unreadable feed does.
 PAGE_LEVEL_ERRORS = frozenset(
-    {"http_404", "http_410", "robots", "not_html", "redirect_self", "url_too_long"}
+    {
+        "http_404",
+        "http_410",
+        "robots",
+        "not_html",
+        "redirect_self",
+        "url_too_long",
+        # one page that hung or crashed its extraction worker says nothing about the site
+        "extract_timeout",
+        "extract_crashed",
+    }
 )
 
 

@@ -3,23 +3,42 @@
 Everything an article produces (its row, its shingles, its alert rows, the URLs it is known
 by) is written in one transaction, so a crash leaves either all of it or none of it, and the
 outbox never holds an alert for an article that is not stored.
+
+A page goes through two steps. `prepare_page` is pure CPU work and needs no store
+(decoding, trafilatura, metadata, language, topic matching, the dedup fingerprint): it runs
+in a worker of the extraction pool (pipelines/pool.py), or inline. `store_page` is the
+writer: the store's reads and the one transaction, in the process that owns the store.
+`process_page` is both, one after the other.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
+from pipelines import urls
 from pipelines.clock import utcnow
-from pipelines.dedup import Duplicate, content_hash, find_duplicate, index_document, same_text
-from pipelines.extract import extract_article
+from pipelines.dedup import (
+    Duplicate,
+    Fingerprint,
+    find_duplicate,
+    fingerprint,
+    index_document,
+    same_text,
+)
+from pipelines.extract import extract_page
 from pipelines.hooks import NO_HOOKS, SourceHooks
 from pipelines.models import Article, DedupRules, Match, Page
 from pipelines.store import Store
 from pipelines.topics import Topic, match_topics
-from pipelines.urls import canonical_url, url_key
+
+# A page's URLs are normalised several times while it is written (its keys, its row, each
+# URL it is remembered by); courlan's normalisation costs ~0.2 ms a call: once each.
+canonical_url = lru_cache(maxsize=256)(urls.canonical_url)
+url_key = lru_cache(maxsize=256)(urls.url_key)
 
 
 @dataclass(frozen=True)
@@ -43,26 +62,64 @@ class Outcome:
     duplicate_of: int | None = None
 
 
-def process_page(store: Store, page: Page, options: ProcessOptions) -> Outcome:
-    """Judge one fetched page and write all it produces in one transaction."""
-    keys = {url_key(page.url), url_key(page.final_url)}
-    # 404/410, or a redirect to the page itself (the only 3xx the crawler hands over): gone.
-    if page.status in (404, 410) or 300 <= page.status < 400:
-        with store.transaction():
-            _remember(store, page, {url_key(page.url)}, "gone")
-        return Outcome("gone")
-    stored = store.article_id_by_keys(keys)
-    article = extract_article(
+@dataclass(frozen=True)
+class Prepared:
+    """What the pure step found on a page: the article (None: not an article), the topics
+    it matches and its dedup fingerprint. Small and picklable: a worker sends it back."""
+
+    article: Article | None
+    matches: tuple[Match, ...] = ()
+    fingerprint: Fingerprint | None = None
+    canonical_url: str | None = None  # the page's <link rel="canonical">, as the page says
+
+
+NOT_AN_ARTICLE = Prepared(None)
+
+
+def is_gone(page: Page) -> bool:
+    """404/410, or a redirect to the page itself (the only 3xx the crawler hands over)."""
+    return page.status in (404, 410) or 300 <= page.status < 400
+
+
+def prepare_page(page: Page, options: ProcessOptions) -> Prepared:
+    """The page's CPU work, without the store: extraction, topics, dedup fingerprint."""
+    if is_gone(page):
+        return NOT_AN_ARTICLE
+    extracted = extract_page(
         page.body,
         page.final_url,
         hints=page.hints,
         encoding=page.encoding,
         hooks=options.hooks.get(page.source, NO_HOOKS),
     )
+    article = extracted.article
     if article is None:
+        return NOT_AN_ARTICLE
+    matches = tuple(match_topics(article, options.topics))
+    return Prepared(article, matches, fingerprint(article.text), extracted.canonical_url)
+
+
+def process_page(store: Store, page: Page, options: ProcessOptions) -> Outcome:
+    """Judge one fetched page and write all it produces in one transaction."""
+    return store_page(store, page, prepare_page(page, options), options)
+
+
+def store_page(store: Store, page: Page, prepared: Prepared, options: ProcessOptions) -> Outcome:
+    """The writer's step: what `prepare_page` found, checked against the store and written
+    in one transaction."""
+    keys = {url_key(page.url), url_key(page.final_url)}
+    if is_gone(page):
+        with store.transaction():
+            _remember(store, page, {url_key(page.url)}, "gone")
+        return Outcome("gone")
+    article = prepared.article
+    if article is None or prepared.fingerprint is None:
         with store.transaction():
             _remember(store, page, keys, "not_article")
         return Outcome("not_article")
+    if page.canonical_url is None and prepared.canonical_url:
+        page = replace(page, canonical_url=prepared.canonical_url)  # read from the page
+    stored = store.article_id_by_keys(keys)
     if stored is None:
         # A page whose rel=canonical names a stored article of its site is that article
         # when it carries that article's text: no second row, no alert, both URLs remembered.
@@ -76,8 +133,8 @@ def process_page(store: Store, page: Page, options: ProcessOptions) -> Outcome:
         # A canonical link that names another text (page 2 of a story, a CMS that points
         # every page at its home) is not believed: the page is judged on its own.
     if stored is not None:
-        return _update(store, stored, article, page, options, keys)
-    return _insert(store, article, page, options, keys)
+        return _update(store, stored, prepared, page, options, keys)
+    return _insert(store, prepared, page, options, keys)
 
 
 def _same_text(store: Store, article_id: int, text: str, rules: DedupRules) -> bool:
@@ -105,23 +162,24 @@ def _remember(
 
 
 def _insert(
-    store: Store, article: Article, page: Page, options: ProcessOptions, keys: set[str]
+    store: Store, prepared: Prepared, page: Page, options: ProcessOptions, keys: set[str]
 ) -> Outcome:
-    matches = match_topics(article, options.topics)
-    dup = find_duplicate(store, article.text, rules=options.dedup)
+    article, matches, marks = prepared.article, list(prepared.matches), prepared.fingerprint
+    assert article is not None and marks is not None
+    dup = find_duplicate(store, article.text, rules=options.dedup, prepared=marks)
     now = utcnow()
     with store.transaction():
-        article_id = store.insert_article(_row(article, page, matches, dup, now))
+        article_id = store.insert_article(_row(article, page, matches, dup, now, marks))
         if dup is None:
-            index_document(store, article_id, article.text)
+            index_document(store, article_id, article.text, marks.index)
         _remember(store, page, keys, "article", article_id)
         alerts = 0
         if dup is None and _alertable(article, options):
-            alerts = store.queue_alerts(article_id, [m.topic for m in matches], now)
+            alerts = store.queue_alerts(article_id, _alerting(matches), now)
     return Outcome(
         "duplicate" if dup else "new",
         article_id,
-        bool(matches),
+        bool(_alerting(matches)),
         alerts,
         dup.article_id if dup else None,
     )
@@ -130,7 +188,7 @@ def _insert(
 def _update(
     store: Store,
     article_id: int,
-    article: Article,
+    prepared: Prepared,
     page: Page,
     options: ProcessOptions,
     keys: set[str],
@@ -141,18 +199,19 @@ def _update(
     before (alerted or not, e.g. stored by a baseline pass) raises none; an original that
     an edit makes match a topic it did not match before raises that topic's first alert.
     """
-    digest = content_hash(article.text)
+    article, matches, marks = prepared.article, list(prepared.matches), prepared.fingerprint
+    assert article is not None and marks is not None
+    digest = marks.content_hash
     if store.article_content_hash(article_id) == digest:
         with store.transaction():
             _remember(store, page, keys, "article", article_id)
         return Outcome("unchanged", article_id)
-    matches = match_topics(article, options.topics)
     now = utcnow()
     alerts = 0
     with store.transaction():
         _remember(store, page, keys, "article", article_id)
         before = store.article_state(article_id)
-        newly = [m.topic for m in matches if m.topic not in before.topics]
+        newly = [t for t in _alerting(matches) if t not in before.topics]
         if before.original and newly and _alertable(article, options):
             alerts = store.queue_alerts(article_id, newly, now)
         store.update_article(
@@ -162,17 +221,22 @@ def _update(
                 "text": article.text,
                 "updated_at": now,
                 "content_hash": digest,
-                "relevant": int(bool(matches)),
+                "relevant": int(bool(_alerting(matches))),
                 "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
             },
         )
         if before.indexed:
-            index_document(store, article_id, article.text)
-    return Outcome("updated", article_id, bool(matches), alerts)
+            index_document(store, article_id, article.text, marks.index)
+    return Outcome("updated", article_id, bool(_alerting(matches)), alerts)
 
 
 def _row(
-    article: Article, page: Page, matches: list[Match], dup: Duplicate | None, now: str
+    article: Article,
+    page: Page,
+    matches: list[Match],
+    dup: Duplicate | None,
+    now: str,
+    marks: Fingerprint,
 ) -> dict[str, object]:
     return {
         "url": canonical_url(page.final_url),
@@ -188,15 +252,21 @@ def _row(
         "date_source": article.date_source,
         "fetched_at": now,
         "updated_at": now,
-        "content_hash": content_hash(article.text),
+        "content_hash": marks.content_hash,
         "duplicate_of": dup.article_id if dup else None,
         "overlap": dup.overlap if dup else None,
-        "relevant": int(bool(matches)),
+        "relevant": int(bool(_alerting(matches))),
         "topics": json.dumps([m.to_dict() for m in matches], ensure_ascii=False),
         "found_via": page.found_via,
         "feed_title": page.hints.feed_title,
         "canonical_url": page.canonical_url or None,
     }
+
+
+def _alerting(matches: Sequence[Match]) -> list[str]:
+    """The topics an article is relevant to: its matches, not the reactions it is only
+    context for (a topic's ``reactions = "context"``; they are stored, never alerted)."""
+    return [m.topic for m in matches if m.kind == "match"]
 
 
 def _alertable(article: Article, options: ProcessOptions) -> bool:

@@ -24,6 +24,8 @@ obey_robots = false
 user_agent = "agent/2.0"
 retry_after_max = 7
 allow_private_targets = ["127.0.0.1", "10.0.0.0/8"]
+workers = 3
+extract_timeout = 9
 
 [[sources]]
 name = "s"
@@ -58,6 +60,8 @@ def test_every_crawl_key_becomes_its_scrapy_setting_at_the_addon_priority(config
         "NEWSWATCH_RETRY_AFTER_MAX": 7.0,
         "NEWSWATCH_ALLOW_PRIVATE_TARGETS": "127.0.0.1/32,10.0.0.0/8",
         "NEWSWATCH_SOURCE_TIMEOUT": defaults.SOURCE_TIMEOUT_MINUTES * 60,
+        "NEWSWATCH_WORKERS": 3,
+        "NEWSWATCH_EXTRACT_TIMEOUT": 9.0,
     }
     assert settings.getpriority("USER_AGENT") == SETTINGS_PRIORITIES["addon"]
 

@@ -187,7 +187,7 @@ def test_alerts_are_delivered_over_smtp(
     bodies = "\n".join(m.get_body(("plain",)).get_content() for m in mails)  # type: ignore[union-attr]
     for title in expected:
         assert title in bodies
-    assert "Source: Bladi (sample)" in bodies  # the source's configured title
+    assert "Bladi (sample)" in bodies  # the source's configured title names the outlet
     assert not (config_path.parent / "maildir").exists()
 
 

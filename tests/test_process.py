@@ -81,6 +81,8 @@ def test_an_edit_that_makes_an_article_relevant_raises_its_first_alert_once(
     start, end = RELEVANT.index(b"<article"), RELEVANT.index(b"</article>")
     words = " ".join(["Le ministre a visité la foire agricole de Meknès samedi."] * 8)
     before = RELEVANT[:start] + f"<article><p>{words}</p>".encode() + RELEVANT[end:]
+    headline = "Le Maroc commande une deuxième batterie du système antiaérien israélien Barak MX"
+    before = before.replace(headline.encode(), "Le ministre à la foire de Meknès".encode())
     page = Page(url=URL, final_url=URL, body=before, source="b")
     first = process_page(store, page, options())
     assert (first.kind, first.relevant, alerts(store)) == ("new", False, 0)

@@ -19,6 +19,7 @@ docs/extraction.md describes the whole stage.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -39,6 +40,7 @@ from pipelines.extract.decode import page_source
 from pipelines.extract.fallback import better_lines, run_default
 from pipelines.extract.gate import is_article
 from pipelines.extract.metadata import (
+    canonical_link,
     choose_lang,
     choose_published,
     choose_title,
@@ -52,9 +54,18 @@ from pipelines.hooks import NO_HOOKS, SourceHooks
 from pipelines.models import Article, PageHints
 from pipelines.text import unwrapped
 
-__all__ = ["as_document", "extract_article", "run_trafilatura"]
+__all__ = ["Extracted", "as_document", "extract_article", "extract_page", "run_trafilatura"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """`extract_page`'s result: the article (None: not one) and the page's own
+    ``<link rel="canonical">``, read from the same parse."""
+
+    article: Article | None
+    canonical_url: str | None = None
 
 
 def extract_article(
@@ -72,13 +83,33 @@ def extract_article(
     used only where the page itself says nothing. `hooks` are the source's own rules
     (pipelines/hooks.py): they see the decoded HTML first and the article last.
     """
+    return extract_page(html, url, hints=hints, encoding=encoding, hooks=hooks).article
+
+
+def extract_page(
+    html: bytes | str,
+    url: str,
+    *,
+    hints: PageHints | None = None,
+    encoding: str | None = None,
+    hooks: SourceHooks = NO_HOOKS,
+) -> Extracted:
+    """`extract_article`, and the page's canonical link: every stage reads one parse."""
     hints = hints or PageHints()
     source = page_source(html, encoding, url)
     if source is not None:
         source = hooks.page_html(source, url)
     tree = None if source is None else parse_source(source)
     if source is None or tree is None:
-        return None
+        return Extracted(None)
+    canonical = canonical_link(tree, url)  # before trafilatura, which may prune the head
+    article = _extract(tree, source, url, hints, hooks)
+    return Extracted(article, canonical)
+
+
+def _extract(
+    tree: HtmlElement, source: str, url: str, hints: PageHints, hooks: SourceHooks
+) -> Article | None:
     elements = trim_tree(tree)
     if elements:
         logger.warning(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -34,6 +33,7 @@ from trafilatura.settings import Document
 
 from pipelines.extract.cleanup import parse_source
 from pipelines.extract.gate import MIN_PARAGRAPH_WORDS, is_article
+from pipelines.extract.metadata import jsonld_documents
 from pipelines.text import count_words
 
 # The precision text is "short" below this share of a candidate's words (or of the page's
@@ -111,11 +111,7 @@ def page_prose_words(tree: HtmlElement) -> int:
 
 
 def _article_nodes(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.iterfind(".//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except (ValueError, RecursionError):
-            continue
+    for data in jsonld_documents(tree):  # parsed once per page (metadata.py)
         stack: list[tuple[Any, int]] = [(data, 0)]
         while stack:
             item, depth = stack.pop()

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -135,12 +136,29 @@ def jsonld_headline(tree: HtmlElement) -> str | None:
     return _jsonld_article_field(tree, "headline")
 
 
-def _jsonld_article_field(tree: HtmlElement, name: str) -> str | None:
+# The JSON-LD of the last tree read: the title, the date, the article gate and the fallback
+# body all ask for it, and a page's scripts are parsed once (one tree at a time per process).
+_jsonld_cache: tuple[HtmlElement, list[Any]] | None = None
+
+
+def jsonld_documents(tree: HtmlElement) -> list[Any]:
+    """The parsed ``application/ld+json`` scripts of the page, in order (broken ones left
+    out); parsed once per tree."""
+    global _jsonld_cache
+    if _jsonld_cache is not None and _jsonld_cache[0] is tree:
+        return _jsonld_cache[1]
+    documents = []
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
         try:
-            data = json.loads(script.text or "", strict=False)
+            documents.append(json.loads(script.text or "", strict=False))
         except (ValueError, RecursionError):  # broken, or nested deep enough to hurt
             continue
+    _jsonld_cache = (tree, documents)
+    return documents
+
+
+def _jsonld_article_field(tree: HtmlElement, name: str) -> str | None:
+    for data in jsonld_documents(tree):
         for node in _jsonld_nodes(data):
             if _is_article_type(node.get("@type")):
                 value = node.get(name)
@@ -163,11 +181,7 @@ def declares_one_article(tree: HtmlElement) -> bool:
     for meta in tree.iterfind(".//head/meta[@property='article:published_time']"):
         if (meta.get("content") or "").strip():
             return True
-    for script in tree.iterfind(".//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except (ValueError, RecursionError):
-            continue
+    for data in jsonld_documents(tree):
         for node in _page_level_nodes(data):
             if _is_article_type(node.get("@type")) and node.get("datePublished"):
                 return True
@@ -241,6 +255,20 @@ def meta_published(tree: HtmlElement) -> str | None:
     return None
 
 
+def canonical_link(tree: HtmlElement, url: str) -> str | None:
+    """The page's own ``<link rel="canonical">`` in its head, made absolute (against its
+    ``<base href>``, else ``url``)."""
+    for link in tree.iterfind(".//head/link[@href]"):
+        if "canonical" in (link.get("rel") or "").split():
+            href = (link.get("href") or "").strip()
+            if not href:
+                return None
+            base = tree.find(".//head/base[@href]")
+            root = urljoin(url, str(base.get("href", ""))) if base is not None else url
+            return str(urljoin(root, href))
+    return None
+
+
 def normalise_lang(value: str | None) -> str | None:
     """The ISO 639-1 code in a language tag ("fr-FR", "nl_NL", "EN"), else None."""
     match = _LANG_RE.match((value or "").strip())
@@ -283,6 +311,11 @@ def choose_lang(declared: str | None, text: str, configured: str | None) -> str 
     """
     detected = detect_lang(text)
     return detected or declared or normalise_lang(configured)
+
+
+def warm_up() -> None:
+    """Load the language model now (a pool worker does, before its first page)."""
+    _identifier()
 
 
 @cache

@@ -1,0 +1,265 @@
+"""A first pass over a backlog, against bare trafilatura on one core, side by side in one run.
+
+The real pages of tests/data/pages/real (and the article fixtures) are served on
+``--sites`` local sites (samples/localserver.py, 127.0.0.1 only), each page under several
+URLs with a small per-URL difference (a comment), so that no two bodies are equal, until
+``--pages`` pages are listed; each site lists its pages in a sitemap named by robots.txt.
+``newswatch run --no-send`` then makes a first pass over them with politeness off (a
+subprocess, its own config and database), and the same bodies go through the call a user
+of trafilatura would make, on one core in this process (half of them before the pass, half
+after)::
+
+    trafilatura.extract(html, with_metadata=True, favor_precision=True, include_comments=False)
+
+Printed: the pass's pages/s (wall clock, start to exit) and its CPU seconds per page (the
+pass process and its extraction workers, read from /proc while it runs), bare trafilatura's
+pages/s and CPU seconds per page, the peak RSS of the pass (the sum over its processes),
+and last ``first-pass/bare-1core: R``. Targets on 2 cores: R >= 1.6, CPU per page of the
+pass <= 1.15x bare, peak RSS <= 500 MB at ``--pages 10000`` (and flat from 1,000). Linux
+only (/proc).
+
+    .venv/bin/python bench/throughput.py [--pages 728] [--sites 8] [--workers N]
+    .venv/bin/python bench/throughput.py --pages 10000 --no-bare   # memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bare import bare_extract
+
+from samples.localserver import serve_sites
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "pages"
+FIXTURES = ("en-reprint-article", "en-wordpress-article", "fr-article", "nl-article")
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def base_pages() -> list[bytes]:
+    pages = [gzip.decompress(p.read_bytes()) for p in sorted((DATA / "real").glob("*.html.gz"))]
+    return pages + [(DATA / "fixtures" / f"{name}.html").read_bytes() for name in FIXTURES]
+
+
+def copy_of(html: bytes, n: int) -> bytes:
+    """The page with a comment of its own: the same text, a body no other URL has."""
+    mark = f"<!-- copy {n} -->".encode()
+    at = html.rfind(b"</body>")
+    return html[:at] + mark + html[at:] if at >= 0 else html + mark
+
+
+def write_sites(root: Path, pages: int, sites: int) -> list[bytes]:
+    """``pages`` page copies spread over ``sites`` site folders; returns their bodies."""
+    originals = base_pages()
+    bodies: list[bytes] = []
+    urls: list[list[str]] = [[] for _ in range(sites)]
+    for n in range(pages):
+        body = copy_of(originals[n % len(originals)], n)
+        site, path = n % sites, f"news/2026/07/story-{n:05d}.html"
+        target = root / f"site{site}" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        urls[site].append(path)
+        bodies.append(body)
+    for site in range(sites):
+        folder = root / f"site{site}"
+        entries = "".join(f"<url><loc>{{{{base}}}}/{p}</loc></url>" for p in urls[site])
+        (folder / "sitemap.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>\n',
+            encoding="utf-8",
+        )
+        (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
+    return bodies
+
+
+def write_config(path: Path, servers: dict[str, str], pages: int, workers: int | None) -> None:
+    pool = "" if workers is None else f"workers = {workers}\n"
+    text = (
+        '[store]\npath = "newswatch.db"\n\n[alerts]\nto = ["analyst@example.org"]\n\n'
+        "[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\nconcurrent_per_domain = 8\n"
+        f'obey_robots = false\nallow_private_targets = ["127.0.0.1"]\n{pool}'
+        f"max_pages_per_source = {pages}\n"
+        # A backlog of 10,000 pages on a slow machine must not hit the time budgets.
+        "source_timeout_minutes = 600\npass_timeout_minutes = 600\n\n"
+    )
+    for name, base in sorted(servers.items()):
+        text += (
+            f'[[sources]]\nname = "{name}"\nsitemaps = ["{base}/sitemap.xml"]\n'
+            "article_pattern = '/news/2026/07/story-'\n\n"
+        )
+    path.write_text(text, encoding="utf-8")
+
+
+@dataclass
+class Tree:
+    """CPU seconds and RSS of a process and its descendants, sampled from /proc."""
+
+    root: int
+    cpu: dict[int, float] = field(default_factory=dict)  # pid -> utime + stime, last seen
+    rss: dict[int, int] = field(default_factory=dict)  # pid -> its peak RSS
+    names: dict[int, str] = field(default_factory=dict)  # pid -> its command line
+    peak_rss: int = 0
+    peak_pss: int = 0  # proportional: memory shared by processes counted once
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def sample(self) -> None:
+        parents: dict[int, int] = {}
+        stats: dict[int, list[str]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                parents[int(entry)], stats[int(entry)] = int(fields[1]), fields
+        tree, rss, pss = {self.root}, 0, 0
+        for pid in sorted(parents):  # descendants: walk up each process's parents
+            chain, up = [], pid
+            while up in parents and up not in tree and up > 1:
+                chain.append(up)
+                up = parents[up]
+            if up in tree:
+                tree.update(chain)
+        for pid in tree & stats.keys():
+            fields = stats[pid]
+            self.cpu[pid] = (int(fields[11]) + int(fields[12])) / TICK
+            rss += int(fields[21]) * PAGE_SIZE
+            pss += _pss(pid)
+            self.rss[pid] = max(self.rss.get(pid, 0), int(fields[21]) * PAGE_SIZE)
+            if pid not in self.names:
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        self.names[pid] = f.read().replace(b"\0", b" ").decode()[-60:]
+                except OSError:
+                    self.names[pid] = "?"
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
+
+    def watch(self) -> None:
+        while not self.stop.wait(0.1):
+            self.sample()
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_pass(config: Path, detail: bool = False) -> tuple[float, float, Tree]:
+    """Wall seconds, CPU seconds (pass and workers) and the process tree of one pass."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    cmd = [sys.executable, "-m", "crawler", "--config", str(config), "run", "--no-send"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=config.parent
+    )
+    tree = Tree(proc.pid)
+    watcher = threading.Thread(target=tree.watch, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - started
+    tree.stop.set()
+    watcher.join()
+    if proc.returncode != 0:
+        sys.exit(f"the pass failed (exit {proc.returncode}):\n{err.decode()[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    workers = sum(cpu for pid, cpu in tree.cpu.items() if pid != proc.pid)
+    if detail:
+        for pid, cpu in tree.cpu.items():
+            own_cpu = f"{own:.1f} (rusage)" if pid == proc.pid else f"{cpu:.1f}"
+            print(f"  pid {pid}: CPU {own_cpu} s, peak RSS {tree.rss[pid] / 2**20:.0f} MB:"
+                  f" {tree.names[pid]}")  # fmt: skip
+    return wall, own + workers, tree
+
+
+def bare(bodies: list[bytes], start: int = 0, step: int = 1) -> tuple[float, float]:
+    """Wall and CPU seconds of bare trafilatura.extract over ``bodies[start::step]``, on one
+    core in this process."""
+    for body in bodies[:3]:  # warm up: lazy imports, caches
+        bare_extract(body)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for n in range(start, len(bodies), step):
+        bare_extract(bodies[n], f"http://127.0.0.1/news/2026/07/story-{n:05d}.html")
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def stored(db: Path) -> tuple[dict[str, int], float]:
+    """Pages by what became of them, and the seconds from the first article stored to the
+    last (the pass without its start and end)."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT status, COUNT(*) FROM seen_urls GROUP BY status").fetchall()
+        first, last = conn.execute(
+            "SELECT MIN(fetched_at), MAX(fetched_at) FROM articles WHERE source != 'seed'"
+        ).fetchone()
+    finally:
+        conn.close()
+    span = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()
+    return {str(status): int(n) for status, n in rows}, span
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=728, help="pages listed (default 728)")
+    parser.add_argument("--sites", type=int, default=8, help="local sites (default 8)")
+    parser.add_argument("--workers", type=int, default=None, help="[crawl] workers")
+    parser.add_argument("--no-bare", action="store_true", help="skip bare trafilatura")
+    parser.add_argument("--detail", action="store_true", help="CPU and RSS of each process")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="nw-throughput-") as tmp:
+        root = Path(tmp)
+        bodies = write_sites(root / "sites", args.pages, args.sites)
+        names = [f"site{i}" for i in range(args.sites)]
+        with serve_sites(root / "sites", names) as servers:
+            config = root / "work" / "newswatch.toml"
+            config.parent.mkdir()
+            write_config(config, dict(servers.items()), args.pages, args.workers)
+            # Bare trafilatura runs over every other body before the pass and over the rest
+            # after it, so that a neighbour's load that comes or goes weighs on both sides.
+            before = (0.0, 0.0) if args.no_bare else bare(bodies, 0, 2)
+            wall, cpu, tree = run_pass(config, args.detail)
+            after = (0.0, 0.0) if args.no_bare else bare(bodies, 1, 2)
+        counts, span = stored(root / "work" / "newswatch.db")
+    n = sum(counts.values())  # pages the pass processed (stored, or judged no article)
+    workers = "one per core" if args.workers is None else args.workers
+    print(f"pages: {len(bodies)} ({len(base_pages())} pages, each under several URLs) on"
+          f" {args.sites} sites; processed by the pass: {n}")  # fmt: skip
+    print(f"first pass ([crawl] workers: {workers}): {n / wall:.1f} pages/s ({wall:.1f} s),"
+          f" {1000 * cpu / n:.1f} ms CPU/page")  # fmt: skip
+    print(f"peak RSS (pass + workers, summed): {tree.peak_rss / 2**20:.0f} MB;"
+          f" PSS (shared pages counted once): {tree.peak_pss / 2**20:.0f} MB")  # fmt: skip
+    print(f"  urls stored by status: {counts}; first to last article stored:"
+          f" {span:.1f} s, {n / max(span, 1e-9):.1f} pages/s")  # fmt: skip
+    if args.no_bare:
+        return
+    bare_wall, bare_cpu = before[0] + after[0], before[1] + after[1]
+    b = len(bodies)
+    print(f"bare trafilatura.extract, 1 core: {b / bare_wall:.1f} pages/s ({bare_wall:.1f} s),"
+          f" {1000 * bare_cpu / b:.1f} ms CPU/page")  # fmt: skip
+    print(f"CPU per page, pass/bare: {(cpu / n) / (bare_cpu / b):.2f}")
+    print(f"first-pass/bare-1core: {(n / wall) / (b / bare_wall):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The extraction pool as the crawl sees it: Deferreds on the reactor, and back-pressure.
+
+Scrapy keeps downloading on the reactor thread while the pages' CPU work
+(`pipelines.process.prepare_page`) runs in the worker processes of
+:class:`pipelines.pool.ExtractPool`; each result comes back to the reactor thread
+(``reactor.callFromThread``), where the item pipeline writes it: one writer, one transaction
+per article, as before.
+
+One pool serves every crawl of the process (the crawls of a pass share it): it is started
+when the first crawl's item pipeline is built and stopped when the last one closes, also
+for a bare ``scrapy crawl news -a source=X``. At most ``2 x workers + 2`` pages are in the
+pool at once; a page beyond that waits here, and its crawl is paused (``engine.pause()``: no
+new request is sent) until the pool has room again, so memory stays bounded when downloads
+outrun extraction. ``[crawl] workers`` 0 or 1, or a pool that cannot start (one log line),
+means every page is processed inline, on the reactor thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from twisted.internet.defer import Deferred, fail, succeed
+
+from pipelines.models import Page
+from pipelines.pool import (
+    ExtractPool,
+    PoolUnavailable,
+    WorkerSetup,
+    default_workers,
+    in_flight_limit,
+)
+from pipelines.process import Prepared, ProcessOptions, prepare_page
+
+log = logging.getLogger(__name__)
+
+
+class PageRunner:
+    """Runs `prepare_page` for the crawls of this process, in the pool or inline."""
+
+    def __init__(self, options: ProcessOptions, hooks: dict[str, str], workers: int | None,
+                 timeout: float, call_from_thread: Callable[..., object] | None = None,
+                 ) -> None:  # fmt: skip
+        self.options = options
+        # How a result gets back to the reactor thread: reactor.callFromThread (tests may
+        # collect the calls instead of running a reactor).
+        self.call_from_thread = call_from_thread
+        self.workers = default_workers() if workers is None else workers
+        self.limit = in_flight_limit(self.workers)
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.waiting: deque[tuple[Page, Deferred[Prepared]]] = deque()
+        self.paused: list[Any] = []  # engines paused while pages wait
+        self.users = 0
+        self.pool: ExtractPool | None = None
+        if self.workers <= 1:
+            log.info("extraction runs in the crawling process (%d worker)", self.workers)
+            return
+        setup = WorkerSetup(tuple(options.topics), options.dedup, dict(hooks))
+        pool = ExtractPool(setup, self.workers, timeout)
+        try:
+            pool.start()
+        except PoolUnavailable as exc:
+            log.warning("extraction pool could not start (%s): pages are processed inline", exc)
+            return
+        self.pool = pool
+
+    @property
+    def inline(self) -> bool:
+        return self.pool is None
+
+    def prepare(self, page: Page, engine: Any = None) -> Deferred[Prepared]:
+        """The page's `Prepared`, when a worker has it (inline: at once). Fails with
+        `pipelines.pool.PageFailed` for a page over the time cap or one that crashed."""
+        if self.pool is None:
+            try:
+                return succeed(prepare_page(page, self.options))
+            except Exception:
+                return fail()
+        result: Deferred[Prepared] = Deferred()
+        if self.in_flight < self.limit:
+            self._submit(page, result)
+        else:
+            self.waiting.append((page, result))
+            if engine is not None and engine not in self.paused:
+                engine.pause()  # downloads in progress finish; no new request starts
+                self.paused.append(engine)
+        return result
+
+    def _submit(self, page: Page, result: Deferred[Prepared]) -> None:
+        assert self.pool is not None
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        future = self.pool.submit(page)
+        call = self.call_from_thread
+        if call is None:
+            # Imported here: importing it at module level would install Twisted's default
+            # reactor before Scrapy installs the one its settings ask for.
+            from twisted.internet import reactor
+
+            call = self.call_from_thread = reactor.callFromThread
+
+        def back(done: Future[Prepared]) -> None:  # in a pebble thread
+            call(self._finished, done, result)
+
+        future.add_done_callback(back)
+
+    def _finished(self, done: Future[Prepared], result: Deferred[Prepared]) -> None:
+        self.in_flight -= 1
+        while self.waiting and self.in_flight < self.limit:
+            self._submit(*self.waiting.popleft())
+        if not self.waiting:
+            for engine in self.paused:
+                engine.unpause()
+            self.paused.clear()
+        error = done.exception()
+        if error is not None:
+            result.errback(error)
+        else:
+            result.callback(done.result())
+
+    def close(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close()
+
+
+_shared: PageRunner | None = None
+
+
+def acquire(options: ProcessOptions, hooks: dict[str, str], workers: int | None,
+            timeout: float) -> PageRunner:  # fmt: skip
+    """The process's runner (started by the first crawl that asks); `release` it."""
+    global _shared
+    if _shared is None:
+        _shared = PageRunner(options, hooks, workers, timeout)
+    _shared.users += 1
+    return _shared
+
+
+def release(runner: PageRunner) -> None:
+    """A crawl is done with the runner; the last one stops the pool."""
+    global _shared
+    runner.users -= 1
+    if runner.users <= 0:
+        runner.close()
+        if _shared is runner:
+            _shared = None

@@ -1,0 +1,215 @@
+"""The extraction pool: each page's CPU work on every core, with a time cap per page.
+
+`pipelines.process.prepare_page` (decoding, trafilatura, metadata, language, topics, the
+dedup fingerprint) is pure: it runs here in worker processes, while the process that owns
+the store keeps downloading and writes each result in its one transaction
+(`pipelines.process.store_page`). A pebble `ProcessPool` runs the workers:
+
+- a page that runs past the time cap (``[crawl] extract_timeout``) has its worker killed
+  and replaced; its future raises `PageFailed` with kind ``extract_timeout``;
+- a page that kills its worker (a crash in a C library, a hook calling ``os._exit``) costs
+  that page only: kind ``extract_crashed``, and pebble starts a new worker.
+
+Workers are started from a ``forkserver`` (a clean process with newswatch's extraction
+modules imported once, shared copy-on-write by the workers), not forked from the crawling
+process and its threads. Each worker is set up once with the topics, the dedup rules and
+the hooks paths (`WorkerSetup`), so a task carries only its page. A pool that cannot start
+raises `PoolUnavailable` from `start`, and the caller processes pages inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from pebble import ProcessExpired, ProcessPool
+
+from pipelines.hooks import load_hooks
+from pipelines.models import DedupRules, Page
+from pipelines.process import Prepared, ProcessOptions, prepare_page
+from pipelines.topics import Topic
+
+log = logging.getLogger(__name__)
+
+EXTRACT_TIMEOUT = "extract_timeout"  # a page ran past [crawl] extract_timeout
+EXTRACT_CRASHED = "extract_crashed"  # a page killed its worker
+# How long `start` waits for the first worker to say it is ready: a forkserver importing
+# trafilatura on a loaded machine takes a few seconds, never this long.
+START_TIMEOUT = 120.0
+START_METHOD = "forkserver"
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def main_script_imports() -> list[str]:
+    """The modules the main script imported, when it runs as a script (``newswatch`` or
+    ``scrapy``, console entry points): multiprocessing runs that script again in each
+    worker before its first task, and its imports, done once in the forkserver, are then
+    shared by the workers instead of repeated in each (the CLI and Scrapy: ~20 MB a worker).
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        return []  # ``python -m ...``: multiprocessing does not run it again
+    names = set()
+    for value in vars(main).values():
+        if isinstance(value, ModuleType):
+            names.add(value.__name__)
+        elif isinstance(module := getattr(value, "__module__", None), str):
+            names.add(module)
+    return sorted(names - {"__main__", "builtins"})
+
+
+def in_flight_limit(workers: int) -> int:
+    """Pages handed to the pool at most at once: enough to keep every worker busy while
+    results travel back, few enough to bound memory (the rest wait, the crawl pauses)."""
+    return 2 * workers + 2
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What every worker needs, sent once when it starts (hooks by their import path)."""
+
+    topics: tuple[Topic, ...] = ()
+    dedup: DedupRules = DedupRules()
+    hooks: Mapping[str, str] = field(default_factory=dict)  # source name -> "module:Name"
+
+    def options(self) -> ProcessOptions:
+        return ProcessOptions(
+            topics=self.topics,
+            dedup=self.dedup,
+            hooks={source: load_hooks(path) for source, path in self.hooks.items()},
+        )
+
+
+class PoolUnavailable(RuntimeError):
+    """The pool could not start; the message says why."""
+
+
+class PageFailed(Exception):
+    """A page the pool gave up on: ``kind`` is EXTRACT_TIMEOUT or EXTRACT_CRASHED."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
+# -- in the worker ---------------------------------------------------------------------------
+
+_options: ProcessOptions | None = None
+_setup_error: str | None = None
+
+
+def _init_worker(setup: WorkerSetup) -> None:
+    """Run once in each worker. An error is kept and reported by `_ready` (a raising
+    initializer would make pebble start the worker again and again)."""
+    global _options, _setup_error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawling process's
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+    )
+    try:
+        _options = setup.options()
+        from pipelines.extract.metadata import warm_up
+
+        warm_up()
+    except Exception as exc:
+        _setup_error = f"{type(exc).__name__}: {exc}"
+
+
+def _ready() -> str | None:
+    return _setup_error
+
+
+def _prepare(page: Page) -> Prepared:
+    if _options is None:
+        raise RuntimeError(_setup_error or "extraction worker not set up")
+    return prepare_page(page, _options)
+
+
+# -- in the crawling process --------------------------------------------------------------
+
+
+class ExtractPool:
+    """``workers`` processes running `prepare_page`, each page capped at ``timeout`` s."""
+
+    def __init__(
+        self,
+        setup: WorkerSetup,
+        workers: int,
+        timeout: float,
+        start_method: str = START_METHOD,
+    ) -> None:
+        self.setup = setup
+        self.workers = workers
+        self.timeout = timeout
+        self.start_method = start_method
+        self._pool: ProcessPool | None = None
+
+    def start(self, wait: float = START_TIMEOUT) -> None:
+        """Start the workers and wait until one is set up; PoolUnavailable if not."""
+        try:
+            context = multiprocessing.get_context(self.start_method)
+            if self.start_method == "forkserver":
+                preload = ["pipelines.pool", "pipelines.extract.warm", *main_script_imports()]
+                context.set_forkserver_preload(preload)
+            self._pool = ProcessPool(
+                max_workers=self.workers,
+                initializer=_init_worker,
+                initargs=(self.setup,),
+                context=context,
+            )
+            error = self._pool.schedule(_ready).result(timeout=wait)
+        except FutureTimeout:
+            self.close()
+            raise PoolUnavailable(f"no worker was ready after {wait:.0f} s") from None
+        except Exception as exc:  # fork/spawn refused, a pickling error, a dead worker
+            self.close()
+            raise PoolUnavailable(f"{type(exc).__name__}: {exc}") from None
+        if error is not None:
+            self.close()
+            raise PoolUnavailable(f"a worker could not be set up: {error}")
+
+    def submit(self, page: Page) -> Future[Prepared]:
+        """The page's `Prepared`; the future raises `PageFailed` for a page over the time
+        cap or one that killed its worker, and any error `prepare_page` raised."""
+        assert self._pool is not None, "start the pool first"
+        inner = self._pool.schedule(_prepare, args=(page,), timeout=self.timeout)
+        outer: Future[Prepared] = Future()
+
+        def done(future: Future[Prepared]) -> None:
+            try:
+                outer.set_result(future.result())
+            except FutureTimeout:
+                outer.set_exception(
+                    PageFailed(EXTRACT_TIMEOUT, f"over {self.timeout:g} s: {page.final_url}")
+                )
+            except ProcessExpired as exc:
+                outer.set_exception(
+                    PageFailed(EXTRACT_CRASHED, f"worker died ({exc}): {page.final_url}")
+                )
+            except BaseException as exc:
+                outer.set_exception(exc)
+
+        inner.add_done_callback(done)
+        return outer
+
+    def close(self) -> None:
+        """Stop the workers (a page still running is abandoned) and wait for them."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()  # type: ignore[no-untyped-call]
+            pool.join()

@@ -1,0 +1,257 @@
+"""The extraction pool: pages prepared in worker processes, each failure costing one page.
+
+A page that kills its worker or runs past ``[crawl] extract_timeout`` is counted
+(``extract_crashed`` / ``extract_timeout``) and the pass goes on; a pool that cannot start
+leaves the pass to process pages inline. The failures are real: a source's hooks module
+(in tmp_path, on the workers' PYTHONPATH) calls ``os._exit`` or sleeps on marked pages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_newswatch
+
+from crawler.pagepool import PageRunner
+from pipelines.config import parse_config
+from pipelines.hooks import load_hooks
+from pipelines.models import Page
+from pipelines.pool import (
+    EXTRACT_CRASHED,
+    EXTRACT_TIMEOUT,
+    ExtractPool,
+    PageFailed,
+    PoolUnavailable,
+    WorkerSetup,
+    in_flight_limit,
+)
+from pipelines.process import Prepared, ProcessOptions, prepare_page
+from samples.localserver import serve_sites
+from samples.sitegen import article_html, article_path, write_site
+
+HOOKS = '''\
+"""Test hooks: a marked page crashes or hangs the process that extracts it."""
+
+import multiprocessing
+import os
+import time
+
+REFUSE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "REFUSE-WORKERS")
+if os.path.exists(REFUSE) and multiprocessing.parent_process() is not None:
+    raise RuntimeError("this hooks module refuses to load in a pool worker")
+
+
+class Hooks:
+    def page_html(self, html, url):
+        if "CRASH-THE-WORKER" in html:
+            os._exit(3)
+        if "HANG-THE-WORKER" in html:
+            time.sleep(3600)
+        return html
+'''
+
+CONFIG = """\
+[store]
+path = "newswatch.db"
+
+[alerts]
+to = ["analyst@example.org"]
+
+[crawl]
+allow_private_targets = ["127.0.0.1"]
+download_delay = 0
+autothrottle_start_delay = 0
+{pool}
+
+[[sources]]
+name = "gen"
+lang = "en"
+feeds = ["{base}/feed.xml"]
+article_pattern = '/news/\\d{{4}}/\\d\\d/story-'
+hooks = "pool_test_hooks:Hooks"
+"""
+
+ARTICLES = 6
+
+
+@pytest.fixture
+def hooks_dir(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "hookpkg"
+    folder.mkdir()
+    (folder / "pool_test_hooks.py").write_text(HOOKS, encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    yield folder
+    sys.path.remove(str(folder))
+    sys.modules.pop("pool_test_hooks", None)
+    load_hooks.cache_clear()
+
+
+def mark(site: Path, i: int, marker: str) -> None:
+    page = site / article_path(i).lstrip("/")
+    page.write_text(
+        article_html(i).replace("</article>", f"<!-- {marker} --></article>"), encoding="utf-8"
+    )
+
+
+def crawl(
+    tmp_path: Path,
+    hooks_dir: Path,
+    pool: str,
+    marked: dict[int, str],
+) -> tuple[Any, dict[str, Any], int]:
+    """A pass over a site of ARTICLES articles, some of them marked; returns the result,
+    the source's counts and how many articles were stored."""
+    root = tmp_path / "sites"
+    write_site(root / "gen", ARTICLES)
+    for i, marker in marked.items():
+        mark(root / "gen", i, marker)
+    with serve_sites(root, ["gen"]) as servers:
+        config = tmp_path / "work" / "newswatch.toml"
+        config.parent.mkdir()
+        config.write_text(CONFIG.format(base=servers["gen"], pool=pool), encoding="utf-8")
+        path = os.pathsep.join([str(hooks_dir), os.environ.get("PYTHONPATH", "")])
+        result = run_newswatch("run", "--no-send", config=config, env={"PYTHONPATH": path})
+    conn = sqlite3.connect(config.parent / "newswatch.db")
+    try:
+        (sources,) = conn.execute("SELECT sources FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        (stored,) = conn.execute("SELECT COUNT(*) FROM articles WHERE source = 'gen'").fetchone()
+    finally:
+        conn.close()
+    return result, json.loads(sources)["gen"], stored
+
+
+@pytest.mark.crawl
+def test_a_page_that_kills_its_worker_costs_that_page_only(tmp_path: Path, hooks_dir: Path) -> None:
+    result, counts, stored = crawl(
+        tmp_path, hooks_dir, "workers = 2\nextract_timeout = 60", {1: "CRASH-THE-WORKER"}
+    )
+    assert result.code == 0, result.err
+    assert stored == ARTICLES - 1
+    assert counts["errors"] == {EXTRACT_CRASHED: 1}
+    assert counts["new"] == ARTICLES - 1
+    # One line names the page and what became of it.
+    assert [line for line in result.err.splitlines() if EXTRACT_CRASHED in line] == [
+        line for line in result.err.splitlines() if article_path(1) in line
+    ]
+    assert len([line for line in result.err.splitlines() if EXTRACT_CRASHED in line]) == 1
+
+
+@pytest.mark.crawl
+def test_a_page_over_the_time_cap_costs_that_page_only(tmp_path: Path, hooks_dir: Path) -> None:
+    result, counts, stored = crawl(
+        tmp_path,
+        hooks_dir,
+        "workers = 2\nextract_timeout = 2",
+        {2: "HANG-THE-WORKER", 4: "CRASH-THE-WORKER"},
+    )
+    assert result.code == 0, result.err
+    assert stored == ARTICLES - 2
+    assert counts["errors"] == {EXTRACT_TIMEOUT: 1, EXTRACT_CRASHED: 1}
+    named = [line for line in result.err.splitlines() if EXTRACT_TIMEOUT in line]
+    assert len(named) == 1 and article_path(2) in named[0]
+
+
+@pytest.mark.crawl
+def test_a_pool_that_cannot_start_leaves_the_pages_to_the_pass(
+    tmp_path: Path, hooks_dir: Path
+) -> None:
+    (hooks_dir / "REFUSE-WORKERS").touch()  # the hooks refuse to load in a worker
+    result, counts, stored = crawl(tmp_path, hooks_dir, "workers = 2", {})
+    assert result.code == 0, result.err
+    assert stored == ARTICLES and counts["new"] == ARTICLES and counts["errors"] == {}
+    lines = [line for line in result.err.splitlines() if "extraction pool could not start" in line]
+    assert len(lines) == 1 and "refuses to load in a pool worker" in lines[0]
+
+
+@pytest.mark.crawl
+def test_one_worker_means_inline(tmp_path: Path, hooks_dir: Path) -> None:
+    result, counts, stored = crawl(tmp_path, hooks_dir, "workers = 1", {})
+    assert result.code == 0, result.err
+    assert stored == ARTICLES and counts["new"] == ARTICLES and counts["errors"] == {}
+    assert "extraction pool" not in result.err
+
+
+def options() -> ProcessOptions:
+    return ProcessOptions(topics=parse_config({}, Path("newswatch.toml")).topics)
+
+
+def page(i: int, marker: str = "") -> Page:
+    html = article_html(i).replace("{{base}}", "http://127.0.0.1:9")
+    html = html.replace("</article>", f"<!-- {marker} --></article>")
+    url = "http://127.0.0.1:9" + article_path(i)
+    return Page(url=url, final_url=url, body=html.encode(), source="gen")
+
+
+@pytest.mark.crawl
+def test_a_worker_prepares_what_the_crawling_process_would(hooks_dir: Path) -> None:
+    setup = WorkerSetup(tuple(options().topics), options().dedup, {"gen": "pool_test_hooks:Hooks"})
+    pool = ExtractPool(setup, workers=2, timeout=60)
+    pool.start()
+    try:
+        futures = [pool.submit(page(i)) for i in range(3)]
+        crashed = pool.submit(page(3, "CRASH-THE-WORKER"))
+        results = [f.result(timeout=120) for f in futures]
+        with pytest.raises(PageFailed) as failed:
+            crashed.result(timeout=120)
+        after = pool.submit(page(4)).result(timeout=120)  # a new worker took over
+    finally:
+        pool.close()
+    assert failed.value.kind == EXTRACT_CRASHED
+    assert results == [prepare_page(page(i), options()) for i in range(3)]
+    assert after == prepare_page(page(4), options())
+    assert after.canonical_url == page(4).url
+
+
+@pytest.mark.crawl
+def test_a_worker_that_cannot_be_set_up_is_reported_at_start(hooks_dir: Path) -> None:
+    (hooks_dir / "REFUSE-WORKERS").touch()
+    pool = ExtractPool(WorkerSetup(hooks={"gen": "pool_test_hooks:Hooks"}), workers=2, timeout=5)
+    with pytest.raises(PoolUnavailable, match="refuses to load in a pool worker"):
+        pool.start()
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.paused = False
+        self.pauses = 0
+
+    def pause(self) -> None:
+        self.paused, self.pauses = True, self.pauses + 1
+
+    def unpause(self) -> None:
+        self.paused = False
+
+
+@pytest.mark.crawl
+def test_pages_beyond_the_in_flight_bound_wait_and_the_crawl_pauses() -> None:
+    calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]] = queue.Queue()
+    runner = PageRunner(options(), {}, 2, 60, lambda fn, *args: calls.put((fn, args)))
+    assert not runner.inline
+    engine, done = Engine(), list[Prepared]()
+
+    def keep(prepared: Prepared) -> Prepared:
+        done.append(prepared)
+        return prepared
+
+    try:
+        pages = [page(i) for i in range(in_flight_limit(2) + 3)]
+        for p in pages:
+            runner.prepare(p, engine).addCallback(keep)
+        assert runner.in_flight == in_flight_limit(2) and len(runner.waiting) == 3
+        assert engine.paused and engine.pauses == 1
+        while len(done) < len(pages):  # results come back: run them as the reactor would
+            fn, args = calls.get(timeout=120)
+            fn(*args)
+            assert runner.in_flight <= in_flight_limit(2)
+    finally:
+        runner.close()
+    assert not engine.paused and runner.peak_in_flight == in_flight_limit(2)
+    assert all(d.article is not None for d in done)
