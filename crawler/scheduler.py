@@ -26,6 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from pipelines.config import Config
 from pipelines.defaults import STOP_GRACE_SECONDS
 from pipelines.errors import ExitCode
+from pipelines.rhythm import parse_rhythm
 from pipelines.schedule import cron_trigger
 
 
@@ -38,30 +39,45 @@ class PassRunner:
         self.passes = 0
         self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self._busy = threading.Lock()  # one child at a time: a digest waits for the pass
         self._stopping = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
 
     def run_once(self) -> int | None:
         """One pass; its exit code, or None when the scheduler is stopping."""
+        with self._busy:
+            return self._run(self.command, "pass")
+
+    def send_digest(self, command: Sequence[str]) -> int | None:
+        """``newswatch alerts send`` at a digest slot, once the running pass (if any) ends."""
+        with self._busy:
+            return self._run(list(command), "digest")
+
+    def _run(self, command: list[str], what: str) -> int | None:
         with self._lock:
             if self._stopping.is_set():
                 return None
             try:
-                child = subprocess.Popen(self.command, start_new_session=True)
+                child = subprocess.Popen(command, start_new_session=True)
             except OSError as exc:
-                click.echo(f"newswatch: schedule: cannot start a pass: {exc}", err=True)
+                click.echo(f"newswatch: schedule: cannot start a {what}: {exc}", err=True)
                 return None
             self._idle.clear()
             self._child = child
+        if what != "pass":
+            return self._wait(child, what)
         self.passes += 1
+        return self._wait(child, f"pass {self.passes}")
+
+    def _wait(self, child: subprocess.Popen[bytes], label: str) -> int:
         started = time.monotonic()
-        click.echo(f"newswatch: schedule: pass {self.passes} started (pid {child.pid})")
+        click.echo(f"newswatch: schedule: {label} started (pid {child.pid})")
         try:
             code = child.wait(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             click.echo(
-                f"newswatch: schedule: pass {self.passes} still running after"
+                f"newswatch: schedule: {label} still running after"
                 f" {self.timeout:g} s: stopping it (process group {child.pid})",
                 err=True,
             )
@@ -71,7 +87,7 @@ class PassRunner:
                 self._child = None
                 self._idle.set()
         took = time.monotonic() - started
-        click.echo(f"newswatch: schedule: pass {self.passes} finished: exit {code} ({took:.1f} s)")
+        click.echo(f"newswatch: schedule: {label} finished: exit {code} ({took:.1f} s)")
         return code
 
     def stop(self) -> None:
@@ -115,6 +131,32 @@ def pass_command(config: Config, verbose: bool) -> list[str]:
     return [*command, *(["--verbose"] if verbose else []), "run", "--summary"]
 
 
+def digest_command(config: Config, verbose: bool) -> list[str]:
+    """``newswatch --config PATH alerts send``: a digest slot's send, as cron would run it."""
+    command = [sys.executable, "-m", "crawler", "--config", str(config.path.resolve())]
+    return [*command, *(["--verbose"] if verbose else []), "alerts", "send"]
+
+
+def add_digest_job(
+    scheduler: BlockingScheduler, runner: PassRunner, config: Config, verbose: bool
+) -> str | None:
+    """A job at the digest's slots (``[alerts] digest``), unless digests go after each pass;
+    returns the rhythm in words."""
+    rhythm = parse_rhythm(config.alerts.digest)
+    if rhythm.each_pass:
+        return None
+    scheduler.add_job(
+        runner.send_digest,
+        cron_trigger(rhythm.cron(), config.alerts.timezone),
+        args=[digest_command(config, verbose)],
+        id="digest",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=config.schedule.misfire_grace_seconds,
+    )
+    return f"{rhythm.describe()} ({config.alerts.timezone})"
+
+
 def run_schedule(
     config: Config, *, verbose: bool = False, on_start: Callable[[], None] | None = None
 ) -> int:
@@ -130,6 +172,7 @@ def run_schedule(
         coalesce=True,  # fire times missed while a pass ran make one pass, not a burst
         misfire_grace_time=s.misfire_grace_seconds,
     )
+    digest = add_digest_job(scheduler, runner, config, verbose)
     # A fire time that comes while a pass still runs is skipped: say so once, not per time.
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.ERROR)
 
@@ -145,6 +188,8 @@ def run_schedule(
             f"newswatch: schedule: passes on '{s.cron}' ({s.timezone}), timeout"
             f" {s.timeout_minutes:g} min; config {config.path}"
         )
+        if digest is not None:
+            click.echo(f"newswatch: schedule: alert digest {digest}")
         if on_start is not None:
             on_start()
         scheduler.start()

@@ -1,27 +1,48 @@
 """Alert messages: what an analyst reads about new articles that matched a topic.
 
-This module decides what a message says (subject, plain text, HTML, a stable Message-ID)
-and returns a neutral :class:`~pipelines.channels.Message`; a channel decides how it
-travels (``pipelines/channels/email.py`` writes the MIME). Building is kept apart from
-sending, so that ``--dry-run`` prints exactly the message that would have been sent.
+This module decides what a message says (subject, plain text, HTML, the short chat form, a
+stable Message-ID) and returns a neutral :class:`~pipelines.channels.Message`; a channel
+decides how it travels (``pipelines/channels/email.py`` writes the MIME). The parts are
+Jinja2 templates (``pipelines/templates/``, overridable by ``[alerts] templates``) filled
+with the values :mod:`pipelines.desk` prepares. Building is kept apart from sending, so
+that ``--dry-run`` and ``alerts preview`` show exactly the message that would be sent.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
-import html
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from pathlib import Path
+from typing import Any
 
 from pipelines.addresses import sender_domain
 from pipelines.channels import Message
+from pipelines.desk import Style, item_view, one_line, ordered, safe_link, sections, story_line
+from pipelines.templates import load_templates
+
+__all__ = [
+    "AlertItem",
+    "Outlet",
+    "Style",
+    "compose_alert",
+    "message_id",
+    "one_line",
+    "render_chat",
+    "render_html",
+    "render_plain",
+    "safe_link",
+    "subject",
+    "using_style",
+]
 
 # A subject line is read in a list of mails: past this length nobody sees the rest anyway.
 SUBJECT_TITLE_MAX = 150
-_UNKNOWN = "unknown"
+_DEFAULT_STYLE = Style()
+_STYLE: contextvars.ContextVar[Style] = contextvars.ContextVar("newswatch_style")
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,7 @@ class AlertItem:
     story_articles: int = 1  # the story's articles, sources and languages so far
     story_sources: int = 1
     story_languages: tuple[str, ...] = ()
+    why: str = ""  # the match's own one-line reason, when the topic gives one
 
 
 def compose_alert(
@@ -79,25 +101,49 @@ def compose_alert(
     now: datetime | None = None,
     subject_template: str | None = None,
     page: tuple[int, int] | None = None,
+    style: Style | None = None,
 ) -> Message:
     """One message about one item, or a digest about several (``page`` of a long digest).
 
     Values come from crawled pages, so nothing from an item reaches the subject without
-    being folded into one line, and nothing reaches the HTML part unescaped.
+    being folded into one line, and nothing reaches the HTML part unescaped. ``style``
+    (time zone, templates) defaults to the one :func:`using_style` set.
     """
     if not items:
         raise ValueError("an alert message needs at least one item")
     msg_id = message_id(items, sender)  # checks the sender first, with the clearer message
+    chosen = style or _STYLE.get(_DEFAULT_STYLE)
     return Message(
         kind="alert",
         items=tuple(i.alert_id for i in items),
         subject=subject(items, subject_prefix, template=subject_template, page=page),
-        text=render_plain(items, page),
-        html=render_html(items, page),
+        text=render_plain(items, page, chosen),
+        html=render_html(items, page, chosen),
         sender=sender,
         recipients=recipients,
         message_id=msg_id,
         date=now or datetime.now(UTC),
+        chat=render_chat(items, page, chosen),
+    )
+
+
+@contextlib.contextmanager
+def using_style(style: Style) -> Iterator[None]:
+    """Messages composed inside this block use ``style`` (the outbox sets the config's)."""
+    token = _STYLE.set(style)
+    try:
+        yield
+    finally:
+        _STYLE.reset(token)
+
+
+def style_of(alerts: Any, config_path: Path | str) -> Style:
+    """The :class:`Style` of an ``[alerts]`` section."""
+    folder = getattr(alerts, "templates", None)
+    return Style(
+        timezone=getattr(alerts, "timezone", "UTC"),
+        templates=str(folder) if folder is not None else None,
+        config_path=str(config_path),
     )
 
 
@@ -118,7 +164,13 @@ def subject(
     pages = f" ({page[0]}/{page[1]})" if page and page[1] > 1 else ""
     if len(items) == 1:
         item = items[0]
-        text = f"New: {_shorten(one_line(item.title) or item.url, SUBJECT_TITLE_MAX)}"
+        story = one_line(item.story_title) if item.story_id is not None else ""
+        if item.kind == "update" and story:
+            text = f"Update: {_shorten(story, SUBJECT_TITLE_MAX)}"
+        elif story and item.story_sources > 1:
+            text = f"Story: {_shorten(story, SUBJECT_TITLE_MAX)}"
+        else:
+            text = f"New: {_shorten(one_line(item.title) or item.url, SUBJECT_TITLE_MAX)}"
     else:
         topics = ", ".join(dict.fromkeys(one_line(i.topic_title) or i.topic for i in items))
         text = f"{len(items)} new: {_shorten(topics, SUBJECT_TITLE_MAX)}"
@@ -153,114 +205,62 @@ def message_id(items: Sequence[AlertItem], sender: str) -> str:
     return f"<newswatch.{label}.{digest}@{sender_domain(sender)}>"
 
 
-def one_line(value: str) -> str:
-    """Collapse all whitespace (CR, LF, tabs, Unicode separators) and drop control chars.
-
-    This is what makes header injection impossible: a title holding ``"\\r\\nBcc: x"``
-    becomes harmless text inside the Subject line.
-    """
-    collapsed = " ".join(value.split())
-    return "".join(ch for ch in collapsed if unicodedata.category(ch) != "Cc")
-
-
-def safe_link(url: str) -> str | None:
-    """The URL if a mail client may follow it (http/https with a host), else None.
-
-    ``javascript:`` or ``data:`` URLs from a hostile page must never become links.
-    """
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return url.strip()
-    return None
+def _values(
+    items: Sequence[AlertItem], page: tuple[int, int] | None, style: Style
+) -> dict[str, Any]:
+    """What every template receives (docs/alerts.md): the items in the digest's order."""
+    chosen = ordered(items) if len(items) > 1 else list(items)
+    views = [item_view(item, n, style.timezone) for n, item in enumerate(chosen, start=1)]
+    first = items[0]
+    return {
+        "items": views,
+        "digest": len(items) > 1,
+        "sections": sections(views),
+        "intro": _intro(items, page),
+        "page": page[0] if page else 1,
+        "pages": page[1] if page else 1,
+        "story": story_line(first) if len(items) == 1 else None,
+        "story_title": one_line(first.story_title) or None if len(items) == 1 else None,
+        "timezone": style.timezone,
+    }
 
 
-def render_plain(items: Sequence[AlertItem], page: tuple[int, int] | None = None) -> str:
+def _templates(style: Style) -> Any:
+    folder = Path(style.templates) if style.templates else None
+    return load_templates(folder, style.config_path)
+
+
+def render_plain(
+    items: Sequence[AlertItem], page: tuple[int, int] | None = None, style: Style | None = None
+) -> str:
     """The plain-text part: complete on its own, for clients that never show HTML."""
-    blocks = [_intro(items, page)]
-    for number, item in enumerate(items, start=1):
-        heading = f"{number}. " if len(items) > 1 else ""
-        blocks.append(_plain_item(item, heading))
-    blocks.append("-- \nSent by newswatch.")
-    return "\n\n".join(blocks) + "\n"
+    chosen = style or _STYLE.get(_DEFAULT_STYLE)
+    return str(_templates(chosen).render("alert.txt", _values(items, page, chosen)))
 
 
-def render_html(items: Sequence[AlertItem], page: tuple[int, int] | None = None) -> str:
-    """The HTML part: the same content as the plain part, every value escaped."""
-    body = "\n".join(_html_item(item) for item in items)
-    return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n<body>\n'
-        f"<p>{_esc(_intro(items, page))}</p>\n{body}\n"
-        '<p style="color:#666">Sent by newswatch.</p>\n</body></html>\n'
-    )
+def render_html(
+    items: Sequence[AlertItem], page: tuple[int, int] | None = None, style: Style | None = None
+) -> str:
+    """The HTML part: the same content as the plain part, every value escaped, CSS inlined."""
+    chosen = style or _STYLE.get(_DEFAULT_STYLE)
+    return str(_templates(chosen).html(_values(items, page, chosen)))
+
+
+def render_chat(
+    items: Sequence[AlertItem], page: tuple[int, int] | None = None, style: Style | None = None
+) -> str:
+    """The short form for chat channels: title, outlet, link, one line of why."""
+    chosen = style or _STYLE.get(_DEFAULT_STYLE)
+    return str(_templates(chosen).render("chat.txt", _values(items, page, chosen))).strip()
 
 
 def _intro(items: Sequence[AlertItem], page: tuple[int, int] | None = None) -> str:
     topics = ", ".join(dict.fromkeys(one_line(i.topic_title) or i.topic for i in items))
     noun = "article" if len(items) == 1 else "articles"
     part = f" (part {page[0]} of {page[1]})" if page and page[1] > 1 else ""
-    return f"newswatch found {len(items)} new {noun} for: {topics}{part}"
-
-
-def _facts(item: AlertItem) -> str:
-    return (
-        f"Source: {one_line(item.source) or _UNKNOWN} · "
-        f"Published: {one_line(item.published or '') or _UNKNOWN} · "
-        f"Language: {one_line(item.lang or '') or _UNKNOWN} · "
-        f"Score: {item.score:.2f}"
-    )
-
-
-def _term_lines(item: AlertItem) -> list[tuple[str, str]]:
-    return [
-        (one_line(group), ", ".join(one_line(t) for t in terms))
-        for group, terms in item.terms.items()
-    ]
-
-
-def _plain_item(item: AlertItem, heading: str) -> str:
-    lines = [f"{heading}{one_line(item.title) or item.url}", f"   {one_line(item.url)}"]
-    lines.append(f"   {_facts(item)}")
-    lines.append(f"   Topic: {one_line(item.topic_title) or item.topic}")
-    if item.terms:
-        lines.append("   Why it matched:")
-        lines.extend(f"     - {group}: {terms}" for group, terms in _term_lines(item))
-    if item.snippet.strip():
-        lines.append(f"   Excerpt: {one_line(item.snippet)}")
-    if item.copies:
-        lines.append("   Also found at:")
-        lines.extend(f"     - {one_line(url)}" for url in item.copies)
-    return "\n".join(lines)
-
-
-def _html_item(item: AlertItem) -> str:
-    parts = [
-        f'<div style="margin:1em 0">\n<h3 dir="auto">{_html_link(item.url, item.title)}</h3>',
-        f"<p>{_esc(_facts(item))}<br>Topic: {_esc(one_line(item.topic_title) or item.topic)}</p>",
-    ]
-    if item.terms:
-        rows = "".join(
-            f"<li><b>{_esc(group)}</b>: {_esc(terms)}</li>" for group, terms in _term_lines(item)
-        )
-        parts.append(f"<p>Why it matched:</p>\n<ul>{rows}</ul>")
-    if item.snippet.strip():
-        parts.append(f'<blockquote dir="auto">{_esc(one_line(item.snippet))}</blockquote>')
-    if item.copies:
-        rows = "".join(f"<li>{_html_link(url, url)}</li>" for url in item.copies)
-        parts.append(f"<p>Also found at:</p>\n<ul>{rows}</ul>")
-    return "\n".join(parts) + "\n</div>"
-
-
-def _html_link(url: str, text: str) -> str:
-    label = _esc(one_line(text) or url)
-    href = safe_link(url)
-    return f'<a href="{_esc(href)}">{label}</a>' if href else label
-
-
-def _esc(value: str) -> str:
-    return html.escape(value, quote=True)
+    if len(items) == 1 and items[0].kind == "update":
+        return f"New reports on a story you follow, for: {topics}"
+    return f"{len(items)} new {noun} for: {topics}{part}"
 
 
 def _shorten(text: str, limit: int) -> str:

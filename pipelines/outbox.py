@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -35,7 +35,11 @@ from pipelines.channels import Channel, Message, Refused, Unreachable
 from pipelines.channels import open_channels as _open_channels
 from pipelines.clock import iso_utc
 from pipelines.errors import DeliveryError
+from pipelines.mail import style_of, using_style
 from pipelines.notices import NO_OPERATOR, notice_messages
+from pipelines.rhythm import latest_slot, parse_rhythm
+from pipelines.store.outbox import AlertFilter
+from pipelines.stories import assign_new
 
 if TYPE_CHECKING:
     from pipelines.config import Config
@@ -88,6 +92,8 @@ class SendReport(Counts):
     messages: list[Outgoing] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     held_because: list[str] = field(default_factory=list)  # why, for the held ones
+    digest_waiting: int = 0  # alerts queued for the next digest slot ([alerts] digest)
+    digest_slot: str | None = None  # the slot this send delivered, when it claimed one
 
     @property
     def undelivered(self) -> bool:
@@ -136,6 +142,7 @@ def send_all(
     A dry run changes nothing and returns the messages the enabled channels would get.
     With ``run_id``, the pass's ``runs`` row records the alerts sent.
     """
+    assign_new(store, config, dry_run=dry_run)  # stories first: one alert per story
     report = SendReport(kinds={kind: Counts() for kind in KINDS})
     moment = iso_utc(now or datetime.now(UTC))
     due_at = None if ignore_backoff else moment
@@ -144,24 +151,67 @@ def send_all(
         if dry_run
         else [(c.name, c) for c in channels]
     )
-    if not dry_run:
-        for kind in KINDS:
-            _fail_interrupted(store, kind, report)
-            store.open_deliveries(kind, [name for name, _ in targets])
-    for name, channel in targets:
-        report.channels[name] = Counts()
-        if not dry_run and not ignore_backoff:
+    chosen = alert_filter(store, config, [name for name, _ in targets], moment, dry_run, report)
+    planned = _digest_config(config)
+    with store.filtering(chosen), using_style(style_of(config.alerts, config.path)):
+        if not dry_run:
             for kind in KINDS:
-                report.add(kind, name, "waiting", store.count_waiting(kind, name, moment))
-        plan = alert_messages(store, config, name, due_at=due_at) + notice_messages(
-            store, config, name, due_at=due_at
-        )
-        _send_plan(store, name, channel, plan, report, moment)
+                _fail_interrupted(store, kind, report)
+                store.open_deliveries(kind, [name for name, _ in targets])
+        for name, channel in targets:
+            report.channels[name] = Counts()
+            if not dry_run and not ignore_backoff:
+                for kind in KINDS:
+                    report.add(kind, name, "waiting", store.count_waiting(kind, name, moment))
+            plan = alert_messages(store, planned, name, due_at=due_at) + notice_messages(
+                store, config, name, due_at=due_at
+            )
+            _send_plan(store, name, channel, plan, report, moment)
     report.next_attempt_at = store.next_attempt_at("alert")
     report.failed_total = store.count_failed("alert")
     if run_id is not None and not dry_run:
         store.record_alerts_sent(run_id, report.of("alert").sent)
     return report
+
+
+def alert_filter(
+    store: Store,
+    config: Config,
+    channels: Sequence[str],
+    moment: str,
+    dry_run: bool,
+    report: SendReport,
+) -> AlertFilter:
+    """Which alerts this send reads: per channel, the topics that chose other channels;
+    with a digest rhythm, those queued up to the latest slot, claimed here when it is due
+    (a dry run claims nothing and shows what the slot would send)."""
+    skip = {
+        name: frozenset(t for t, chosen in config.topic_channels.items() if name not in chosen)
+        for name in channels
+    }
+    rhythm = parse_rhythm(config.alerts.digest)
+    if rhythm.each_pass:
+        return AlertFilter(skip_topics=skip)
+    slot_time = latest_slot(rhythm, datetime.fromisoformat(moment), config.alerts.timezone)
+    slot = iso_utc(slot_time) if slot_time is not None else None
+    claimed = store.latest_digest_slot()
+    due = slot is not None and (claimed is None or slot > claimed)
+    if (
+        slot is not None
+        and due
+        and (dry_run or store.claim_digest_slot(slot, config.alerts.digest))
+    ):
+        claimed, report.digest_slot = slot, slot
+    released = claimed if claimed is not None else ""
+    report.digest_waiting = store.count_held_for_digest(released)
+    return AlertFilter(skip_topics=skip, queued_before=released)
+
+
+def _digest_config(config: Config) -> Config:
+    """With a digest rhythm, a slot's alerts go out as one digest per topic."""
+    if parse_rhythm(config.alerts.digest).each_pass:
+        return config
+    return replace(config, alerts=replace(config.alerts, mode="digest"))
 
 
 def _send_plan(
@@ -272,3 +322,20 @@ def _fail_interrupted(store: Store, kind: str, report: SendReport) -> None:
         report.add(kind, None, "interrupted", len(ids))
         listed = " ".join(str(i) for i in ids)
         report.errors.append(f"{kind}(s) {listed}: {_NOTES[kind]}")
+
+
+def preview(
+    store: Store,
+    config: Config,
+    alert_ids: Sequence[int] = (),
+    *,
+    channel: str | None = None,
+    now: datetime | None = None,
+) -> list[Outgoing]:
+    """The messages the given alerts (any state), or every pending one, make on ``channel``
+    (default the first enabled), rendered as they would be sent. Writes nothing."""
+    name = channel or (config.alerts.channels[0] if config.alerts.channels else "email")
+    chosen = AlertFilter(only_ids=tuple(alert_ids)) if alert_ids else AlertFilter()
+    with store.filtering(chosen), using_style(style_of(config.alerts, config.path)):
+        plan = alert_messages(store, config, name, due_at=None, now=now)
+    return [Outgoing(name, message) for message in plan]

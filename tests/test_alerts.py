@@ -259,7 +259,7 @@ def test_copies_at_other_sites_are_listed(tmp_path: Path, db: sqlite_utils.Datab
     msg = email(send_pending(db, None, cfg))
     body = msg.get_body(("plain",))
     assert body is not None
-    assert "Also found at:\n     - https://copies.example.net/same-story" in body.get_content()
+    assert "Copies:\n     - https://copies.example.net/same-story" in body.get_content()
 
 
 def test_resend_puts_a_failed_alert_back_with_fresh_attempts(
@@ -276,7 +276,12 @@ def test_resend_puts_a_failed_alert_back_with_fresh_attempts(
 
 @pytest.mark.parametrize(
     "command",
-    [["alerts", "send", "--dry-run"], ["alerts", "preview"], ["alerts", "preview", "--html"]],
+    [
+        ["alerts", "send", "--dry-run"],
+        ["alerts", "preview"],
+        ["alerts", "preview", "--chat"],
+        ["alerts", "preview", "1", "--html", "{tmp}/out.html"],
+    ],
 )
 def test_dry_run_and_preview_print_the_next_message_and_change_nothing(
     tmp_path: Path, db: sqlite_utils.Database, command: list[str]
@@ -289,9 +294,12 @@ def test_dry_run_and_preview_print_the_next_message_and_change_nothing(
         [(T0 - timedelta(days=1)).isoformat()],
     )
     before = outbox(db)
+    command = [part.replace("{tmp}", str(tmp_path)) for part in command]
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "nw.toml"), *command])
     assert result.exit_code == 0, result.output
     assert "Article 0" in result.output
+    if "--html" in command:
+        assert "Article 0" in (tmp_path / "out.html").read_text("utf-8")
     assert outbox(db) == before
     assert not (tmp_path / "mail").exists()
 

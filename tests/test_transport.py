@@ -88,8 +88,8 @@ def test_smtp_delivers_title_link_and_reasons(smtp_server: SmtpServer) -> None:
     plain, html = bodies(received)
     assert received["Subject"] == "[newswatch] New: Le Maroc acquiert des drones israéliens"
     assert "https://fr.hespress.com/301200-maroc-israel-drones.html" in plain
-    assert '<a href="https://fr.hespress.com/301200-maroc-israel-drones.html">' in html
-    assert "actors: Maroc, Israël" in plain and "defence: drones" in plain
+    assert '<a href="https://fr.hespress.com/301200-maroc-israel-drones.html" style=' in html
+    assert "Why: Actors + Defence: Maroc, Israël, drones" in plain
 
 
 def test_smtp_auth_with_the_right_password_delivers(smtp_auth_server: SmtpServer) -> None:
@@ -289,7 +289,7 @@ def test_maildir_delivery_writes_one_readable_file(tmp_path: Path) -> None:
     stored = BytesParser(policy=policy.default).parsebytes(transport.last_path.read_bytes())
     assert isinstance(stored, EmailMessage)
     assert stored["Subject"] == "[newswatch] New: Le Maroc acquiert des drones israéliens"
-    assert "actors: Maroc, Israël" in bodies(stored)[0]
+    assert "Why: Actors + Defence: Maroc, Israël" in bodies(stored)[0]
 
 
 def test_maildir_that_cannot_be_written_is_a_delivery_error(tmp_path: Path) -> None:

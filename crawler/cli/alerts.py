@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -98,34 +99,59 @@ def alerts_send(state: State, dry_run: bool, now: bool) -> None:
 
 
 @alerts.command("preview")
-@click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the text.")
-@click.option("--now", "now", is_flag=True, help="Include alerts still waiting out a backoff.")
+@click.argument("alert_ids", nargs=-1, type=int)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also save the HTML part to this file (open it in a browser).",
+)
+@click.option("--chat", is_flag=True, help="Print the short chat form instead of the text.")
+@click.option("--all", "show_all", is_flag=True, help="Print every message, not the first.")
+@click.option("--now", "now", is_flag=True, hidden=True)  # kept: every pending alert is shown
 @pass_state
 @fail_cleanly
-def alerts_preview(state: State, as_html: bool, now: bool) -> None:
-    """Print the next alert message exactly as it would be sent; sends and changes nothing.
+def alerts_preview(
+    state: State,
+    alert_ids: tuple[int, ...],
+    html_path: Path | None,
+    chat: bool,
+    show_all: bool,
+    now: bool,
+) -> None:
+    """Show alerts exactly as they would be sent: the pending ones, or any stored alert by
+    id (sent or not). Queues nothing, sends nothing, changes nothing.
 
     \b
     Example:
         newswatch alerts preview
-        newswatch alerts preview --html > next.html
+        newswatch alerts preview 12 --html alert.html
+        newswatch alerts preview 12 --chat
     """
-    from pipelines.outbox import send_all
+    from pipelines.outbox import preview
     from pipelines.store import open_store
 
     with open_store(state.config.store_path) as store:
-        report = send_all(store, state.config, [], dry_run=True, ignore_backoff=now)
-    waiting = [o for o in report.messages if o.message.kind == "alert"]
+        if alert_ids:
+            unknown = store.unknown_alert_ids(alert_ids)
+            if unknown:
+                ids = ", ".join(str(i) for i in unknown)
+                raise UsageError(f"no alert with id {ids} (see: newswatch alerts list)")
+        waiting = preview(store, state.config, alert_ids)
     if not waiting:
         click.echo("no alert is waiting to be sent")
         return
-    first = waiting[0]
-    if as_html:
-        click.echo(first.message.html or "")
-    else:
-        click.echo(preview_text(first))
-    if len(waiting) > 1:
-        click.echo(f"({len(waiting) - 1} more message(s) after this one)", err=True)
+    shown = waiting if show_all else waiting[:1]
+    for outgoing in shown:
+        message = outgoing.message
+        click.echo(message.chat or message.subject if chat else preview_text(outgoing))
+        if len(shown) > 1:
+            click.echo("-" * 72)
+    if html_path is not None:
+        html_path.write_text(shown[0].message.html or "", encoding="utf-8")
+        click.echo(f"HTML saved to {html_path}", err=True)
+    if len(waiting) > len(shown):
+        click.echo(f"({len(waiting) - len(shown)} more message(s) after this one)", err=True)
 
 
 @alerts.command("resend")
@@ -190,6 +216,8 @@ def _summary(
         parts.append(f"{counts.failed} failed")
     if counts.pending:
         parts.append(f"{counts.pending} without recipients")
+    if report is not None and report.digest_waiting:
+        parts.append(f"{report.digest_waiting} queued for the next digest ([alerts] digest)")
     if report is not None and report.failed_total:
         parts.append(
             f"{report.failed_total} failed in the outbox (newswatch alerts list --status failed)"

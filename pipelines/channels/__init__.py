@@ -61,6 +61,7 @@ class Message:
     message_id: str  # "<...@domain>"
     date: datetime
     headers: Mapping[str, str] = field(default_factory=_auto_submitted)
+    chat: str | None = None  # the short form for chat channels (title, outlet, link, why)
 
 
 class Channel(Protocol):

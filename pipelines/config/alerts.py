@@ -27,6 +27,9 @@ _ALERT_KEYS = {
     "max_items_per_email",
     "max_per_pass",
     "channels",
+    "templates",
+    "timezone",
+    "digest",
 }
 SUBJECT_FIELDS = ("count", "topic", "title", "source", "prefix", "page", "pages")
 
@@ -43,6 +46,9 @@ class AlertsConfig:
     max_items_per_email: int = 25  # a longer digest is split into pages
     max_per_pass: int = 20  # emails of one item each; the rest of a pass go in one digest
     channels: tuple[str, ...] = ("email",)  # where alerts and notices go (pipelines/channels)
+    templates: Path | None = None  # a folder whose alert templates win over the shipped ones
+    timezone: str = "UTC"  # dates in alerts, and the digest's clock
+    digest: str = "each-pass"  # or "daily HH:MM", "weekly DAY HH:MM" (pipelines/rhythm.py)
 
 
 def parse_alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
@@ -74,7 +80,31 @@ def parse_alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
         max_items_per_email=_at_least(t, "max_items_per_email", 1, 25, where),
         max_per_pass=_at_least(t, "max_per_pass", 0, 20, where),
         channels=tuple(str_list(t.get("channels", ["email"]), where, "alerts.channels")),
+        **_desk(t, base, where),
     )
+
+
+def _desk(t: dict[str, Any], base: Path, where: str) -> dict[str, Any]:
+    """``templates``, ``timezone`` and ``digest`` (docs/alerts.md)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from pipelines.rhythm import parse_rhythm
+
+    folder = get_value(t, "templates", str, where, "alerts.templates", None)
+    path = resolve_path(base, folder) if folder else None
+    if path is not None and not path.is_dir():
+        raise ConfigError(where, "alerts.templates", f"not a folder: {str(path)!r}")
+    zone = get_value(t, "timezone", str, where, "alerts.timezone", "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(where, "alerts.timezone", f"unknown time zone {zone!r}") from None
+    digest = get_value(t, "digest", str, where, "alerts.digest", "each-pass")
+    try:
+        parse_rhythm(digest)
+    except ValueError as exc:
+        raise ConfigError(where, "alerts.digest", str(exc)) from None
+    return {"templates": path, "timezone": zone, "digest": digest}
 
 
 def _subject_template(t: dict[str, Any], where: str) -> str | None:

@@ -14,9 +14,10 @@ pending, never for those already sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.clock import utcnow
@@ -80,6 +81,22 @@ class PendingAlert:
     published: str | None
     lang: str | None
     matches: list[dict[str, Any]]  # the article's topic matches (articles.topics)
+    relevant: bool = True  # articles.relevant: false for an "also covered" article
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """Which alerts the outbox reads now (set by the sender with :meth:`OutboxOps.filtering`).
+
+    ``skip_topics``: per channel, the topics whose ``channels`` leave it out (no delivery is
+    opened there); ``queued_before``: a digest rhythm's latest slot, only alerts queued up
+    to it are due ("" for none yet); ``only_ids``: these alerts whatever their state
+    (``alerts preview ID``).
+    """
+
+    skip_topics: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    queued_before: str | None = None
+    only_ids: tuple[int, ...] | None = None
 
 
 class _Taken(Exception):
@@ -88,6 +105,31 @@ class _Taken(Exception):
 
 class OutboxOps(StoreBase):
     """Operations on ``alerts``, ``notices`` and their ``deliveries``."""
+
+    alert_filter: AlertFilter = AlertFilter()
+
+    @contextlib.contextmanager
+    def filtering(self, chosen: AlertFilter) -> Iterator[None]:
+        """Alerts are read through ``chosen`` inside this block."""
+        previous, self.alert_filter = self.alert_filter, chosen
+        try:
+            yield
+        finally:
+            self.alert_filter = previous
+
+    def _alert_conditions(self, channel: str, params: dict[str, Any], alias: str) -> str:
+        """SQL conditions (on the alerts row ``alias``) of the current filter for ``channel``."""
+        conditions = ""
+        skipped = sorted(self.alert_filter.skip_topics.get(channel, ()))
+        for n, topic in enumerate(skipped):
+            params[f"skip{n}"] = topic
+        if skipped:
+            marks = ",".join(f":skip{n}" for n in range(len(skipped)))
+            conditions += f" AND {alias}.topic NOT IN ({marks})"
+        if self.alert_filter.queued_before is not None:
+            params["queued_before"] = self.alert_filter.queued_before
+            conditions += f" AND {alias}.created_at <= :queued_before"
+        return conditions
 
     def queue_notice(self, *, source: str, kind: str, run_id: int, detail: str) -> int:
         """Queue one operator notice (``failing`` or ``recovered``); returns its id."""
@@ -106,6 +148,13 @@ class OutboxOps(StoreBase):
         table = TABLES[kind]
         with self.transaction():
             for channel in channels:
+                params: dict[str, Any] = {"kind": kind, "channel": channel}
+                skipped = ""
+                if kind == "alert" and self.alert_filter.skip_topics.get(channel):
+                    topics = sorted(self.alert_filter.skip_topics[channel])
+                    params.update({f"skip{n}": t for n, t in enumerate(topics)})
+                    marks = ",".join(f":skip{n}" for n in range(len(topics)))
+                    skipped = f" AND x.topic NOT IN ({marks})"
                 self.db.execute(
                     "INSERT OR IGNORE INTO deliveries (kind, item_id, channel, status, attempts,"
                     " next_attempt_at, last_error) SELECT :kind, x.id, :channel, 'pending',"
@@ -113,19 +162,33 @@ class OutboxOps(StoreBase):
                     " CASE WHEN o.item_id IS NULL THEN x.next_attempt_at END,"
                     " CASE WHEN o.item_id IS NULL THEN x.last_error END"
                     f" FROM {table} x LEFT JOIN (SELECT DISTINCT item_id FROM deliveries"
-                    " WHERE kind = :kind) o ON o.item_id = x.id WHERE x.status = 'pending'",
-                    {"kind": kind, "channel": channel},
+                    " WHERE kind = :kind) o ON o.item_id = x.id WHERE x.status = 'pending'"
+                    + skipped,
+                    params,
                 )
 
     def due_alerts(self, channel: str, due_at: str | None) -> list[PendingAlert]:
-        """Pending alerts due on ``channel`` (all pending ones without ``due_at``), in order."""
-        rows = self.db.execute(
+        """Pending alerts due on ``channel`` (all pending ones without ``due_at``), in order,
+        as the current :class:`AlertFilter` allows."""
+        only = self.alert_filter.only_ids
+        params: dict[str, Any] = {"kind": "alert", "channel": channel, "due": due_at}
+        select = (
             "SELECT a.id, a.topic, a.article_id, ar.url, ar.title, ar.source, ar.published,"
-            f" ar.lang, ar.topics FROM ({_STATE.format(table='alerts')}) s"
-            " JOIN alerts a ON a.id = s.item_id JOIN articles ar ON ar.id = a.article_id"
-            f" WHERE {_DUE} ORDER BY a.id",
-            {"kind": "alert", "channel": channel, "due": due_at},
-        ).fetchall()
+            " ar.lang, ar.topics, ar.relevant"
+        )
+        if only is not None:
+            params.update({f"id{n}": i for n, i in enumerate(only)})
+            marks = ",".join(f":id{n}" for n in range(len(only))) or "NULL"
+            sql = (
+                f"{select} FROM alerts a JOIN articles ar ON ar.id = a.article_id"
+                f" WHERE a.id IN ({marks}) ORDER BY a.id"
+            )
+        else:
+            sql = (
+                f"{select} FROM ({_STATE.format(table='alerts')}) s"
+                " JOIN alerts a ON a.id = s.item_id JOIN articles ar ON ar.id = a.article_id"
+                f" WHERE {_DUE}{self._alert_conditions(channel, params, 'a')} ORDER BY a.id"
+            )
         return [
             PendingAlert(
                 alert_id=int(r[0]),
@@ -137,8 +200,9 @@ class OutboxOps(StoreBase):
                 published=r[6],
                 lang=r[7],
                 matches=json.loads(r[8] or "[]"),
+                relevant=bool(r[9]),
             )
-            for r in rows
+            for r in self.db.execute(sql, params).fetchall()
         ]
 
     def due_notices(self, channel: str, due_at: str | None) -> list[dict[str, Any]]:
