@@ -9,7 +9,8 @@ starts ``newswatch run`` in a child process) go through :func:`run_pass`:
    list is fetched once, and the dataset is read once for all of them. A source's crawl
    is closed after ``[crawl] source_timeout_minutes`` (Scrapy's ``CLOSESPIDER_TIMEOUT``),
    and every crawl still open at ``[crawl] pass_timeout_minutes`` is closed then: the pass
-   goes on with what it has, and the report names each source stopped so;
+   goes on with what it has, and the report names each source stopped so (under cron,
+   ``quiet``, Scrapy's log is cut to one line per failure: :class:`QuietLog`);
 4. finish the run with each source's counts and record source health (which may queue
    an operator notice);
 5. send what the outbox holds, alerts and notices, over the channels given;
@@ -21,12 +22,15 @@ same functions (``crawler/recorder.py``, through ``crawler/extension.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.internet.task import LoopingCall
 
 from crawler.deadline import PASS_TIMEOUT, later, stop_crawl
 from crawler.extension import PASS_COUNTS_SETTING
@@ -44,7 +48,20 @@ if TYPE_CHECKING:
     from pipelines.channels import Channel
     from pipelines.outbox import SendReport
 
-__all__ = ["PassReport", "SourceHealth", "SourceReport", "crawl_settings", "run_pass"]
+__all__ = [
+    "PassReport",
+    "QuietLog",
+    "SourceHealth",
+    "SourceReport",
+    "Tick",
+    "crawl_settings",
+    "run_pass",
+]
+
+# What a live display gets twice a second while the crawls run: source name ->
+# (counts so far, whether its crawl is done). Sources not started yet are absent.
+Tick = Callable[[Mapping[str, tuple[SourceReport, bool]]], None]
+TICK_SECONDS = 0.5
 
 
 @dataclass
@@ -78,13 +95,17 @@ def run_pass(
     channels: Sequence[Channel] | None = None,
     baseline: bool = False,
     verbose: bool = False,
+    quiet: bool = False,
     on_source: Callable[[SourceReport], None] | None = None,
+    on_tick: Tick | None = None,
 ) -> PassReport:
     """One pass over ``sources`` (default: every enabled one).
 
     ``channels``: where alerts and notices go (``pipelines.outbox.open_channels``, opened
     by the caller before the pass, so a bad setting costs no crawl); None sends nothing
-    and leaves them queued. ``on_source`` gets each source's counts as its crawl closes.
+    and leaves them queued. ``on_source`` gets each source's counts as its crawl closes,
+    ``on_tick`` every source's counts so far, twice a second. ``quiet`` (under cron):
+    Scrapy's log keeps only its critical lines, one line each, no traceback.
     """
     chosen = list(sources if sources is not None else config.enabled_sources())
     # A store that cannot be written (locked past its busy timeout, a full disk) ends the
@@ -95,7 +116,16 @@ def run_pass(
             run_id = open_run(store)
             snapshot = StoreSnapshot.load(store)
         counts = SourceCounts(on_source)
-        crawl(config, chosen, counts, snapshot, baseline=baseline, verbose=verbose)
+        crawl(
+            config,
+            chosen,
+            counts,
+            snapshot,
+            baseline=baseline,
+            verbose=verbose,
+            quiet=quiet,
+            on_tick=on_tick,
+        )
         report = PassReport(run_id, counts.of([s.name for s in chosen]))
         with open_store(config.store_path) as store:
             report.health = finish_run(store, run_id, report.sources, config)
@@ -112,15 +142,18 @@ def crawl(
     *,
     baseline: bool = False,
     verbose: bool = False,
+    quiet: bool = False,
+    on_tick: Tick | None = None,
 ) -> None:
     """Crawl and process every source in this process; counts arrive in ``counts``."""
     if not sources:
         return
-    settings = crawl_settings(config, baseline=baseline, verbose=verbose)
+    settings = crawl_settings(config, baseline=baseline, verbose=verbose, quiet=quiet)
     settings.set(PASS_COUNTS_SETTING, counts, priority="cmdline")
     failure = StoreFailure()
     settings.set(STORE_FAILURE_SETTING, failure, priority="cmdline")
     process = CrawlerProcess(settings)
+    quiet_log = QuietLog.install() if quiet and not verbose else None
 
     def stop_every_crawl() -> None:  # the first store error: nothing more can be stored
         for crawler in list(process.crawlers):
@@ -132,12 +165,89 @@ def crawl(
         process.crawl(NewsSpider, source=source, claimed=claimed, snapshot=snapshot)
     minutes = config.crawl.pass_timeout_minutes
     deadline = later(minutes * 60, close_all, process, minutes)
+    ticks = _start_ticks(process, counts, on_tick) if on_tick is not None else None
     try:
         process.start()
     finally:
         deadline.cancel()  # the crawls ended before it: nothing to do
+        if ticks is not None and ticks.running:
+            ticks.stop()
+        if quiet_log is not None:
+            logging.getLogger().removeHandler(quiet_log)
     if failure.error is not None:
         raise failure.error
+
+
+def _start_ticks(process: CrawlerProcess, counts: SourceCounts, on_tick: Tick) -> LoopingCall:
+    """Call ``on_tick`` from the reactor with every source's counts so far."""
+    from twisted.internet import reactor  # installed by CrawlerProcess
+
+    def tick() -> None:
+        state = {name: (report, True) for name, report in counts.reports.items()}
+        for crawler in list(process.crawlers):
+            source = getattr(crawler.spider, "source", None)
+            if source is None or crawler.stats is None or source.name in state:
+                continue
+            report = SourceReport.from_stats(source.name, crawler.stats.get_stats())
+            state[source.name] = (report, False)
+        on_tick(state)
+
+    loop = LoopingCall(tick)
+    reactor.callWhenRunning(loop.start, TICK_SECONDS)
+    return loop
+
+
+# A site that cannot be reached at all: every request to it says the same.
+_UNREACHABLE = re.compile(
+    r"connection refused|refused by other side|: refused\b(?!:)|no answer in time|timed? ?out"
+    r"|timeout$|could not resolve|dns lookup|no route to host|unreachable",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"https?://([^/\s>]+)")
+
+
+class QuietLog(logging.StreamHandler):  # type: ignore[type-arg]
+    """Under cron, Scrapy's own handler is off (``LOG_ENABLED``) and this one stands in on
+    the root logger: WARNING and above, in Scrapy's format, each record on one line (no
+    traceback), and one line per failure:
+
+    - Scrapy's retry middleware's "Gave up retrying" is left out: newswatch's own line
+      about the same request says what failed and why;
+    - a host that cannot be reached (refused, no answer, no such name) is named once: the
+      next requests to it fail the same way;
+    - a line said once is not said again.
+
+    newswatch's own loggers keep their handler, and the summary names each source in
+    trouble; ``--verbose`` shows everything, tracebacks included."""
+
+    def __init__(self) -> None:
+        super().__init__()  # stderr
+        self.seen: set[str] = set()
+        self.setLevel(logging.WARNING)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    @classmethod
+    def install(cls) -> QuietLog:
+        handler = cls()
+        logging.getLogger().addHandler(handler)
+        return handler
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        if record.name == "scrapy.downloadermiddlewares.retry":
+            return False
+        first = (record.getMessage().strip().splitlines() or [""])[0]
+        keys = [first]
+        host = _URL.search(first)
+        if host is not None and _UNREACHABLE.search(first):
+            keys.append(f"unreachable {host.group(1)}")
+        if not first or any(k in self.seen for k in keys):
+            return False
+        self.seen.update(keys)
+        record.msg, record.args = first, ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
 
 
 def close_all(process: CrawlerProcess, minutes: float) -> None:
@@ -160,7 +270,12 @@ def send(store: Store, config: Config, channels: Sequence[Channel], run_id: int)
 
 
 def crawl_settings(
-    config: Config, *, baseline: bool = False, verbose: bool = False, dry_run: bool = False
+    config: Config,
+    *,
+    baseline: bool = False,
+    verbose: bool = False,
+    dry_run: bool = False,
+    quiet: bool = False,
 ) -> Settings:
     """The project's Scrapy settings for a crawl of ``config`` in this process.
 
@@ -174,6 +289,8 @@ def crawl_settings(
         "NEWSWATCH_BASELINE": baseline,
         "LOG_LEVEL": "INFO" if verbose else "WARNING",
         "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
+        # Under cron, QuietLog (installed by crawl()) stands in for Scrapy's log handler.
+        "LOG_ENABLED": verbose or not quiet,
     }
     if dry_run:
         overrides["ITEM_PIPELINES"] = {}

@@ -36,6 +36,9 @@ ALLOW_PRIVATE_TARGETS = False
 # (DOWNLOAD_MAXSIZE bounds the body only). Real sites send a few KiB in a few dozen lines.
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADER_LINES = 200
+# One page's extraction (trafilatura, metadata, topics) in a pool worker is stopped after
+# this many seconds ([crawl] extract_timeout); real pages take well under one.
+EXTRACT_TIMEOUT = 30.0
 
 # -- the store ----------------------------------------------------------------------------
 # A database locked by another writer (a second program, a backup) is waited for this long

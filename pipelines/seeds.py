@@ -7,17 +7,56 @@ Seed files are stored as they are, boilerplate included (``source = 'seed'``,
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
 
 import py3langid
 
 from pipelines.clock import utcnow
 from pipelines.dedup import content_hash, index_document
 from pipelines.models import Article
-from pipelines.store import Store
 from pipelines.topics import Topic, match_topics
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
+
+TITLE_MAX = 110  # characters of a title made from a first sentence
+
+# "18 december 2021 - 21:40 - Marokko", "18 janvier 2023 - 15h20 - Maroc - Ecrit par : A.T":
+# a dateline, not a title.
+_DATELINE = re.compile(r"^\d{1,2}\s+\w+\s+\d{4}\b.*?\d{1,2}[:h]\d{2}", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[^\s.]{2}[.!?])\s+(?=[A-Z\u00c0-\u00dd\"«“])")
+
+
+def seed_title(text: str, fallback: str) -> str:
+    """A readable title for a seed file: its headline line when it has one, else its first
+    sentence (cut at a word near TITLE_MAX characters).
+
+    Datelines (``18 december 2021 - 21:40 - Marokko``), breadcrumb lines that end with the
+    headline that follows them (``Home Northern Africa Israel and Morocco sign ...``) and
+    short lines (a comment count) are passed over.
+    """
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    for i, line in enumerate(lines):
+        if _DATELINE.match(line) or len(line.split()) < 4:
+            continue
+        if any(other != line and line.endswith(other) for other in lines[i + 1 : i + 4]):
+            continue  # a breadcrumb trail ending with the headline
+        if len(line) <= TITLE_MAX and not line.endswith("."):
+            return line  # a headline
+        return _shorten(_SENTENCE_END.split(line, maxsplit=1)[0].rstrip(". "))
+    return fallback
+
+
+def _shorten(sentence: str) -> str:
+    if len(sentence) <= TITLE_MAX:
+        return sentence
+    cut = sentence[:TITLE_MAX].rsplit(" ", 1)[0].rstrip(",;:–- ")
+    return cut + "…"
 
 
 def seed_files() -> list[Traversable]:
@@ -33,7 +72,7 @@ def import_seeds(store: Store, topics: Sequence[Topic]) -> int:
         if store.has_article(url):
             continue
         text = f.read_text(encoding="utf-8").strip()
-        title = next((line.strip() for line in text.splitlines() if line.strip()), f.name)
+        title = seed_title(text, f.name)
         lang, _ = py3langid.classify(text)
         article = Article(url=url, title=title[:300], text=text, lang=str(lang), site="seed")
         matches = match_topics(article, topics)

@@ -2,16 +2,18 @@
 
 Debian's ``chromium`` is driven through Playwright's protocol client; ``make test``
 installs it where it is missing (``make browser``). Where it cannot run, the tests that
-need it are skipped with one line saying why.
+need it are skipped with one line saying why; with ``NEWSWATCH_REQUIRE_BROWSER=1`` (set by
+``.ci/run``) they fail instead.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -27,10 +29,18 @@ def chromium_path() -> str | None:
     return None
 
 
+def cannot_run(reason: str) -> NoReturn:
+    """Skip with ``reason``; fail instead where the checks must run
+    (``NEWSWATCH_REQUIRE_BROWSER=1``, as ``.ci/run`` sets it)."""
+    if os.environ.get("NEWSWATCH_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"rendering checks required but {reason}")
+    pytest.skip(reason)
+
+
 def require_chromium() -> str:
     path = chromium_path()
     if path is None:
-        pytest.skip("no chromium on this machine (make browser installs Debian's)")
+        cannot_run("no chromium on this machine (make browser installs Debian's)")
     return path
 
 
@@ -41,12 +51,12 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - the test extra installs it
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+        cannot_run("playwright is not installed (pip install -e '.[test]')")
     with sync_playwright() as pw:
         try:
             instance = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
         except Exception as exc:  # noqa: BLE001 - any launch failure is a skip reason
-            pytest.skip(f"chromium cannot start here: {str(exc).splitlines()[0]}")
+            cannot_run(f"chromium cannot start here: {str(exc).splitlines()[0]}")
         try:
             yield instance
         finally:

@@ -1,4 +1,5 @@
-"""What every ``newswatch`` subcommand shares: the state object and clean failures.
+"""What every ``newswatch`` subcommand shares: the state object, clean failures, and
+opening the dataset for a command that only reads it (:func:`open_existing_store`).
 
 Subcommand groups live in their own modules (``cli_sources``, ``cli_topics``, ``cli_ops``)
 and are registered on the main group in ``crawler/cli/__init__.py``.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +18,9 @@ from pipelines.config import Config, load_config, resolve_config_path
 from pipelines.errors import ConfigError, ExitCode, NewswatchError, UsageError
 from pipelines.store import StoreError, store_errors
 from pipelines.store.lock import PassRunning
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,3 +81,21 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def open_existing_store(state: State) -> Store:
+    """The dataset of ``state``'s config, for a command that reads it (``export``,
+    ``report``, ``serve``, ``alerts list``...): a database that does not exist yet is not
+    created, the command fails with one line saying how to make one (exit 2).
+
+    Use it as ``with open_existing_store(state) as store: ...``.
+    """
+    from pipelines.store import open_store
+
+    path = state.config.store_path
+    if not path.is_file():
+        raise UsageError(
+            f"no database at {path} yet (config {state.config.path}); "
+            f"`newswatch --config {state.config.path} init` or a pass creates it"
+        )
+    return open_store(path)

@@ -48,8 +48,8 @@ def init(state: State) -> None:
 @click.option(
     "--progress/--summary",
     default=None,
-    help="A line per source as it finishes and the table (default on a terminal), or one"
-    " summary line (default under cron).",
+    help="A live table of the sources, then the pass table and the new relevant titles"
+    " (default on a terminal), or one summary line (default under cron).",
 )
 @pass_state
 @fail_cleanly
@@ -67,26 +67,36 @@ def run(
         newswatch --config newswatch.toml run
         newswatch run --source bladi_net --baseline
     """
+    from contextlib import nullcontext
+
     from crawler.cli.alerts import print_send_report
-    from crawler.cli.progress import print_progress, print_unattended
-    from crawler.cli.report import print_pass
+    from crawler.cli.passtable import print_pass
+    from crawler.cli.progress import LiveSources, print_new_relevant, print_unattended
     from crawler.passes import run_pass
     from pipelines.outbox import open_channels
+    from pipelines.store import open_store
 
     config = state.config
-    sources = [config.source(n) for n in only] if only else None
+    sources = [config.source(n) for n in only] if only else config.enabled_sources()
     channels = None if no_send else open_channels(config, os.environ)
     live = sys.stdout.isatty() if progress is None else progress
-    report = run_pass(
-        config,
-        sources=sources,
-        channels=channels,
-        baseline=baseline,
-        verbose=state.verbose,
-        on_source=print_progress if live else None,
-    )
+    # A live table only where it can be redrawn (a terminal); --progress into a pipe gets
+    # the pass table alone.
+    display = LiveSources([s.name for s in sources]) if live and sys.stdout.isatty() else None
+    with display if display is not None else nullcontext():
+        report = run_pass(
+            config,
+            sources=sources,
+            channels=channels,
+            baseline=baseline,
+            verbose=state.verbose,
+            quiet=not live,
+            on_tick=display.tick if display is not None else None,
+        )
     if live:
         print_pass(report)
+        with open_store(config.store_path) as store:
+            print_new_relevant(store.new_relevant_of_run(report.run_id))
     else:
         print_unattended(report)
     if report.delivery is not None and channels is not None:
@@ -102,14 +112,33 @@ def run(
     show_default=True,
     help="Folder for the demo database, config and Maildir.",
 )
-def demo(output: Path) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="After the pass, keep the sample sites up until Ctrl-C, so the demo's config keeps"
+    " working for every other command.",
+)
+@click.option(
+    "--port",
+    default=8701,
+    show_default=True,
+    type=click.IntRange(0, 65533),
+    help="The first sample site's port (the others take the next ones); 0: any free ports.",
+)
+@fail_cleanly
+def demo(output: Path, serve: bool, port: int) -> None:
     """Serve bundled sample sites on 127.0.0.1 and run a whole pass against them, offline.
+
+    The sites listen on fixed ports, so the config written to the output folder stays
+    valid: with --serve they stay up until Ctrl-C, and every command works against
+    demo-output/newswatch.toml meanwhile (export NEWSWATCH_CONFIG=demo-output/newswatch.toml).
 
     \b
     Example:
         newswatch demo
-        newswatch demo --output /tmp/nw-demo
+        newswatch demo --serve
+        newswatch demo --output /tmp/nw-demo --port 9701
     """
     from samples.demo import run_demo
 
-    sys.exit(run_demo(output))
+    sys.exit(run_demo(output, port=port, serve=serve))

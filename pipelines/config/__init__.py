@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config.alerts import SUBJECT_FIELDS, AlertsConfig, parse_alerts
-from pipelines.config.checks import get_value, reject_unknown, resolve_path, table
+from pipelines.config.checks import get_value, reject_unknown, resolve_path, str_list, table
 from pipelines.config.sections import (
     CrawlConfig,
     HealthConfig,
@@ -31,6 +31,7 @@ from pipelines.config.sections import (
     parse_schedule,
 )
 from pipelines.config.sources import SourceConfig, parse_sources
+from pipelines.config.stories import StoriesConfig, parse_stories
 from pipelines.errors import ConfigError
 from pipelines.models import DedupRules
 from pipelines.topics import Topic, default_topics, load_topics
@@ -44,6 +45,7 @@ __all__ = [
     "HealthConfig",
     "ScheduleConfig",
     "SourceConfig",
+    "StoriesConfig",
     "load_config",
     "parse_config",
     "resolve_config_path",
@@ -60,6 +62,7 @@ _TOP_KEYS = {
     "health",
     "dedup",
     "channels",
+    "stories",
 }
 
 
@@ -75,6 +78,15 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     dedup: DedupRules = field(default_factory=DedupRules)  # when an article is a copy
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [channels.*]
+    stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]
+    # a topic's own `channels = [...]`: where its alerts go (absent: every enabled channel)
+    topic_channels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Config:
+        # Read-only once loaded: every crawler of a pass gets a deep copy of the pass's
+        # Scrapy settings, which hold the config (topics and their term indexes): one
+        # shared object, not one copy per crawler (seconds of CPU and MBs per source).
+        return self
 
     def enabled_sources(self) -> list[SourceConfig]:
         return [s for s in self.sources if s.enabled]
@@ -122,12 +134,27 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     else:
         if not isinstance(topics_raw, list) or not topics_raw:
             raise ConfigError(where, "topics", "must be a non-empty array of [[topics]] tables")
+        routes = [_topic_channels(t, n, where) for n, t in enumerate(topics_raw)]
+        topics_raw = [
+            {k: v for k, v in t.items() if k != "channels"} if isinstance(t, dict) else t
+            for t in topics_raw
+        ]
         topics = load_topics(topics_raw, path=where)
+    alerts = parse_alerts(table(raw, "alerts", where), base, where)
+    topic_channels: dict[str, tuple[str, ...]] = {}
+    if topics_raw is not None:
+        for number, (topic, chosen) in enumerate(zip(topics, routes, strict=True)):
+            for name in chosen or ():
+                if name not in alerts.channels:
+                    key = f"topics[{number}].channels"
+                    raise ConfigError(where, key, f"{name!r} is not in [alerts] channels")
+            if chosen is not None:
+                topic_channels[topic.name] = chosen
     channels = table(raw, "channels", where)  # each channel checks its own table
     return Config(
         path=path,
         store_path=store_path,
-        alerts=parse_alerts(table(raw, "alerts", where), base, where),
+        alerts=alerts,
         sources=tuple(sources),
         topics=tuple(topics),
         crawl=parse_crawl(table(raw, "crawl", where), where),
@@ -135,4 +162,14 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         health=parse_health(table(raw, "health", where), where),
         dedup=parse_dedup(table(raw, "dedup", where), where),
         channels={n: table(channels, n, where) for n in channels},
+        topic_channels=topic_channels,
+        stories=parse_stories(table(raw, "stories", where), where),
     )
+
+
+def _topic_channels(topic: object, number: int, where: str) -> tuple[str, ...] | None:
+    """A topic's ``channels`` list (None when it has none: every enabled channel)."""
+    if not isinstance(topic, dict) or "channels" not in topic:
+        return None
+    chosen = tuple(str_list(topic["channels"], where, f"topics[{number}].channels"))
+    return chosen

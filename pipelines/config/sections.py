@@ -33,6 +33,10 @@ class CrawlConfig:
     retry_after_max: float = defaults.RETRY_AFTER_MAX  # longest wait a Retry-After may cause
     # False, True, or the addresses/networks (strings) that may be reached although private
     allow_private_targets: bool | tuple[str, ...] = defaults.ALLOW_PRIVATE_TARGETS
+    # Extraction processes (None: one per core; 0 or 1: in the crawling process) and the
+    # time cap on one page's extraction in a worker, in seconds (pipelines/pool.py).
+    workers: int | None = None
+    extract_timeout: float = defaults.EXTRACT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ def parse_crawl(t: dict[str, Any], where: str) -> CrawlConfig:
             d.max_pages_per_source,
         ),
         **_crawl_bounds(t, where, d),
+        **_extraction(t, where, d),
         retry_after_max=float(
             get_value(
                 t, "retry_after_max", number, where, "crawl.retry_after_max", d.retry_after_max
@@ -135,6 +140,23 @@ def _crawl_bounds(t: dict[str, Any], where: str, d: CrawlConfig) -> dict[str, An
             raise ConfigError(where, f"crawl.{key}", f"must be > 0 (minutes), not {value}")
         out[key] = float(value)
     return out
+
+
+def _extraction(t: dict[str, Any], where: str, d: CrawlConfig) -> dict[str, Any]:
+    """``[crawl] workers`` (0 to 256; absent: one per core) and ``extract_timeout`` (> 0 s)."""
+    workers = t.get("workers")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or not 0 <= workers <= 256
+    ):
+        raise ConfigError(
+            where, "crawl.workers", f"must be a whole number from 0 to 256, not {workers!r}"
+        )
+    timeout = get_value(
+        t, "extract_timeout", (int, float), where, "crawl.extract_timeout", d.extract_timeout
+    )
+    if isinstance(timeout, bool) or timeout <= 0:
+        raise ConfigError(where, "crawl.extract_timeout", f"must be > 0 (seconds), not {timeout}")
+    return {"workers": workers, "extract_timeout": float(timeout)}
 
 
 def parse_health(t: dict[str, Any], where: str) -> HealthConfig:

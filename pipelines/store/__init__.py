@@ -17,13 +17,17 @@ import sqlite_utils
 from pipelines.defaults import STORE_BUSY_TIMEOUT_SECONDS
 from pipelines.store.articles import ArticleOps
 from pipelines.store.base import StoreBase, StoreError, cause, store_errors, transaction
+from pipelines.store.digest import DigestOps
+from pipelines.store.feedback import FeedbackOps
 from pipelines.store.outbox import OutboxOps
 from pipelines.store.queries import QueryOps, probe_database
 from pipelines.store.runs import RunOps
 from pipelines.store.schema import MIGRATIONS, migrate, migration, table
 from pipelines.store.shingles import ShingleOps
+from pipelines.store.stories import StoriesOps
 from pipelines.store.urls import UrlOps
 from pipelines.store.validators import ValidatorOps, Validators
+from pipelines.store.views import ReportOps
 
 __all__ = [
     "MIGRATIONS",
@@ -41,7 +45,20 @@ __all__ = [
 ]
 
 
-class Store(ArticleOps, UrlOps, ShingleOps, ValidatorOps, OutboxOps, RunOps, QueryOps, StoreBase):
+class Store(
+    ArticleOps,
+    UrlOps,
+    ShingleOps,
+    ValidatorOps,
+    OutboxOps,
+    DigestOps,
+    RunOps,
+    QueryOps,
+    ReportOps,
+    StoriesOps,
+    FeedbackOps,
+    StoreBase,
+):
     """The dataset, through named operations (see the modules of this package)."""
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipelines.store.base import StoreBase, StoreError
+from pipelines.store.schema import table
 
 # The columns ``newswatch export`` writes, in this order (docs/dataset.md says what each is).
 EXPORT_COLUMNS = (
@@ -25,24 +28,100 @@ EXPORT_COLUMNS = (
     "relevant",
     "topics",
     "content_hash",
+    "url_key",
+    "final_url",
+    "site",
+    "updated_at",
+    "found_via",
+    "feed_title",
+    "canonical_url",
     "text",
 )
+# Columns a later migration adds: exported when the dataset has them.
+OPTIONAL_EXPORT_COLUMNS = ("story_id",)
+# The day an article belongs to (as in the views): publication date, else storage date.
+_DAY = "substr(coalesce(published, fetched_at), 1, 10)"
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles ``newswatch export`` writes. Days are ``YYYY-MM-DD``, inclusive, and
+    compare the publication date (the storage date of an article without one)."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    relevant_only: bool = False
+    exclude_copies: bool = False
+    with_seeds: bool = False
 
 
 class QueryOps(StoreBase):
     """Read-only queries: they change nothing in the dataset."""
 
+    def export_columns(self) -> list[str]:
+        """EXPORT_COLUMNS, then the optional ones this dataset has."""
+        have = set(table(self.db, "articles").columns_dict)
+        return [*EXPORT_COLUMNS, *(c for c in OPTIONAL_EXPORT_COLUMNS if c in have)]
+
     def export_articles(
         self, *, relevant_only: bool = False, with_seeds: bool = False
     ) -> list[dict[str, Any]]:
         """Stored articles in id order, EXPORT_COLUMNS each, ``topics`` as stored (JSON text)."""
-        where = ["1=1"]
-        if relevant_only:
-            where.append("relevant = 1")
-        if not with_seeds:
+        chosen = ArticleFilter(relevant_only=relevant_only, with_seeds=with_seeds)
+        return list(self.iter_articles(chosen, EXPORT_COLUMNS))
+
+    def iter_articles(
+        self, chosen: ArticleFilter, columns: Sequence[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The articles ``chosen`` selects, in id order, with ``columns`` (default:
+        :meth:`export_columns`)."""
+        where, params = ["1=1"], []
+        if not chosen.with_seeds:
             where.append("source != 'seed'")
-        sql = f"SELECT {', '.join(EXPORT_COLUMNS)} FROM articles WHERE {' AND '.join(where)}"
-        return list(self.db.query(sql + " ORDER BY id"))
+        if chosen.relevant_only:
+            where.append("relevant = 1")
+        if chosen.exclude_copies:
+            where.append("duplicate_of IS NULL")
+        if chosen.since:
+            where.append(f"{_DAY} >= ?")
+            params.append(chosen.since)
+        if chosen.until:
+            where.append(f"{_DAY} <= ?")
+            params.append(chosen.until)
+        for column, values in (("source", chosen.sources), ("lang", chosen.langs)):
+            if values:
+                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if chosen.topics:
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(coalesce(topics, '[]')) m WHERE"
+                f" json_extract(m.value, '$.topic') IN ({', '.join('?' * len(chosen.topics))}))"
+            )
+            params.extend(chosen.topics)
+        sql = (
+            f"SELECT {', '.join(columns or self.export_columns())} FROM articles"
+            f" WHERE {' AND '.join(where)} ORDER BY id"
+        )
+        yield from self.db.query(sql, params)
+
+    def table_names(self) -> set[str]:
+        """Every table and view of the dataset."""
+        return set(self.db.table_names()) | set(self.db.view_names())
+
+    def new_relevant_of_run(self, run_id: int) -> list[dict[str, Any]]:
+        """Articles stored since the run started that matched a topic and copy nothing:
+        source, lang, title, url (the pass lock keeps other passes out meanwhile)."""
+        return list(
+            self.db.query(
+                "SELECT a.source, a.lang, a.title, a.url FROM articles a, runs r"
+                " WHERE r.id = ? AND a.fetched_at >= r.started_at AND a.relevant = 1"
+                " AND a.duplicate_of IS NULL AND a.source != 'seed' ORDER BY a.id",
+                [run_id],
+            )
+        )
 
     def relevant_originals(self) -> list[dict[str, Any]]:
         """Crawled articles that matched a topic and copy nothing: source, lang, title."""

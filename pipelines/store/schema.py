@@ -17,6 +17,9 @@ from pipelines.store.base import transaction
 
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
+# name -> SELECT of every view (pipelines/store/views.py). Views are dropped before pending
+# migrations run and created again after, so a migration may rebuild a table they read.
+VIEWS: dict[str, str] = {}
 
 
 def migration(fn: Migration) -> Migration:
@@ -305,11 +308,18 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     applied = []
     # By name: a migration may be defined beside the store operations it serves (any module
     # of this package), and the names' numbers say the order.
-    for name, fn in sorted(MIGRATIONS):
-        if name in done:
-            continue
+    pending = [(name, fn) for name, fn in sorted(MIGRATIONS) if name not in done]
+    if pending:
+        with transaction(db):
+            for view in VIEWS:
+                db.execute(f"DROP VIEW IF EXISTS {view}")
+    for name, fn in pending:
         with transaction(db):
             fn(db)
             table(db, "_migrations").insert({"name": name, "applied_at": utcnow()})
         applied.append(name)
+    if pending:
+        with transaction(db):
+            for view, select in VIEWS.items():
+                db.execute(f"CREATE VIEW IF NOT EXISTS {view} AS {select}")
     return applied
