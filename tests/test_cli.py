@@ -18,6 +18,7 @@ from conftest import run_newswatch
 from crawler.cli import main
 from crawler.cli.passtable import print_pass
 from crawler.passes import PassReport, SourceHealth, SourceReport
+from pipelines.store import open_store
 from samples.localserver import SiteServers
 
 COMMANDS = [
@@ -125,6 +126,10 @@ def test_alerts_list_on_an_empty_dataset_says_so(tmp_path: Path) -> None:
     cfg = tmp_path / "nw.toml"
     cfg.write_text('[store]\npath = "nw.db"\n', encoding="utf-8")
     runner = CliRunner()
+    missing = runner.invoke(main, ["--config", str(cfg), "alerts", "list"])
+    assert missing.exit_code == 2 and len(missing.output.splitlines()) == 1, missing.output
+    assert "nw.db" in missing.output and not (tmp_path / "nw.db").exists()
+    open_store(tmp_path / "nw.db").db.close()  # an empty dataset
     text = runner.invoke(main, ["--config", str(cfg), "alerts", "list"])
     assert (text.exit_code, text.output) == (0, "no alerts\n")
     as_json = runner.invoke(main, ["--config", str(cfg), "alerts", "list", "--json"])

@@ -41,9 +41,9 @@ def alerts_list(state: State, as_json: bool, status: str | None) -> None:
         newswatch alerts list --status pending
         newswatch alerts list --json | jq .title
     """
-    from pipelines.store import open_store
+    from crawler.cli.common import open_existing_store
 
-    with open_store(state.config.store_path) as store:
+    with open_existing_store(state) as store:
         rows = store.alert_rows(status)
     for r in rows:
         if as_json:
@@ -128,10 +128,10 @@ def alerts_preview(
         newswatch alerts preview 12 --html alert.html
         newswatch alerts preview 12 --chat
     """
+    from crawler.cli.common import open_existing_store
     from pipelines.outbox import preview
-    from pipelines.store import open_store
 
-    with open_store(state.config.store_path) as store:
+    with open_existing_store(state) as store:
         if alert_ids:
             unknown = store.unknown_alert_ids(alert_ids)
             if unknown:

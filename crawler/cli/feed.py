@@ -29,10 +29,10 @@ def feed(state: State, topic: str | None, output: Path | None, limit: int) -> No
     Example:
         newswatch feed --topic morocco-israel -o matches.xml
     """
+    from crawler.cli.common import open_existing_store
     from pipelines.feed import build_feed
-    from pipelines.store import open_store
 
-    with open_store(state.config.store_path) as store:
+    with open_existing_store(state) as store:
         document = build_feed(store, state.config, topic, limit)
     if output is None:
         sys.stdout.buffer.write(document)
