@@ -163,9 +163,10 @@ def send_all(
             if not dry_run and not ignore_backoff:
                 for kind in KINDS:
                     report.add(kind, name, "waiting", store.count_waiting(kind, name, moment))
-            plan = alert_messages(store, planned, name, due_at=due_at) + notice_messages(
-                store, config, name, due_at=due_at
-            )
+            alerts = alert_messages(store, planned, name, due_at=due_at)
+            if report.digest_slot is not None and config.alerts.attach_report:
+                alerts = with_report(store, config, report.digest_slot, alerts)
+            plan = alerts + notice_messages(store, config, name, due_at=due_at)
             _send_plan(store, name, channel, plan, report, moment)
     report.next_attempt_at = store.next_attempt_at("alert")
     report.failed_total = store.count_failed("alert")
@@ -205,6 +206,22 @@ def alert_filter(
     released = claimed if claimed is not None else ""
     report.digest_waiting = store.count_held_for_digest(released)
     return AlertFilter(skip_topics=skip, queued_before=released)
+
+
+def with_report(store: Store, config: Config, slot: str, messages: list[Message]) -> list[Message]:
+    """A daily or weekly digest with the period's report attached (``report.html``: the
+    day or the week up to the slot, as ``newswatch report`` writes it)."""
+    from pipelines.report import gather
+    from pipelines.report.html import render_html
+
+    if not messages:
+        return messages
+    rhythm = parse_rhythm(config.alerts.digest)
+    until = datetime.fromisoformat(slot)
+    since = until - timedelta(days=7 if rhythm.kind == "weekly" else 1)
+    period = gather(store, since.date().isoformat(), until.date().isoformat(), config.topics)
+    page = render_html(period).encode("utf-8")
+    return [replace(m, attachments=(("report.html", "text/html", page),)) for m in messages]
 
 
 def _digest_config(config: Config) -> Config:

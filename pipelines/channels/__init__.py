@@ -62,6 +62,8 @@ class Message:
     date: datetime
     headers: Mapping[str, str] = field(default_factory=_auto_submitted)
     chat: str | None = None  # the short form for chat channels (title, outlet, link, why)
+    # Files carried by channels that can (email): (file name, MIME type, content).
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class Channel(Protocol):

@@ -143,6 +143,9 @@ def email_message(message: Message, to: Sequence[str]) -> EmailMessage:
     else:
         msg.set_content(message.text)
         msg.add_alternative(message.html, subtype="html")
+    for name, mime, content in message.attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return msg
 
 

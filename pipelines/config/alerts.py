@@ -30,6 +30,7 @@ _ALERT_KEYS = {
     "templates",
     "timezone",
     "digest",
+    "attach_report",
 }
 SUBJECT_FIELDS = ("count", "topic", "title", "source", "prefix", "page", "pages")
 
@@ -49,6 +50,8 @@ class AlertsConfig:
     templates: Path | None = None  # a folder whose alert templates win over the shipped ones
     timezone: str = "UTC"  # dates in alerts, and the digest's clock
     digest: str = "each-pass"  # or "daily HH:MM", "weekly DAY HH:MM" (pipelines/rhythm.py)
+    # A daily or weekly digest carries the period's report (report.html) as an attachment.
+    attach_report: bool = False
 
 
 def parse_alerts(t: dict[str, Any], base: Path, where: str) -> AlertsConfig:
@@ -104,7 +107,8 @@ def _desk(t: dict[str, Any], base: Path, where: str) -> dict[str, Any]:
         parse_rhythm(digest)
     except ValueError as exc:
         raise ConfigError(where, "alerts.digest", str(exc)) from None
-    return {"templates": path, "timezone": zone, "digest": digest}
+    attach = get_value(t, "attach_report", bool, where, "alerts.attach_report", False)
+    return {"templates": path, "timezone": zone, "digest": digest, "attach_report": attach}
 
 
 def _subject_template(t: dict[str, Any], where: str) -> str | None:

@@ -217,14 +217,19 @@ class StoriesOps(StoryQueryOps):
         ``horizon``), started by ``until``."""
         since, until, horizon = window
         weights: dict[int, float] = {}
-        for key, weight in keys.items():
+        wanted = list(keys)
+        # One query for every key: each key's ``per_key`` most recent stories in the window.
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
             rows = self.db.execute(
-                "SELECT story_id FROM story_keys WHERE key = ? AND last_seen >= ?"
-                " AND last_seen <= ? ORDER BY last_seen DESC LIMIT ?",
-                [key, since, horizon, per_key],
+                "SELECT key, story_id FROM (SELECT key, story_id, row_number() OVER"
+                " (PARTITION BY key ORDER BY last_seen DESC) AS n FROM story_keys"
+                f" WHERE key IN ({','.join('?' * len(chunk))}) AND last_seen >= ?"
+                " AND last_seen <= ?) WHERE n <= ?",
+                [*chunk, since, horizon, per_key],
             )
-            for (story_id,) in rows:
-                weights[int(story_id)] = weights.get(int(story_id), 0.0) + weight
+            for key, story_id in rows:
+                weights[int(story_id)] = weights.get(int(story_id), 0.0) + keys[str(key)]
         if not weights:
             return []
         marks = ",".join("?" * len(weights))

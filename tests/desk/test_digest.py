@@ -120,3 +120,25 @@ def test_the_scheduler_sends_the_digest_at_its_slot(tmp_path: Path) -> None:
     (job,) = scheduler.get_jobs()
     assert job.id == "digest" and job.args[0][-2:] == ["alerts", "send"]
     assert str(job.trigger) == "cron[30 7 * * mon]"
+
+
+def test_a_weekly_digest_can_carry_the_weeks_report(tmp_path: Path, store: Store) -> None:
+    import email
+
+    from pipelines.channels.email import EmailChannel, MaildirTransport
+
+    text = TOML + 'digest = "weekly fri 18:00"\nattach_report = true\n'
+    cfg = parse_config(tomllib.loads(text), tmp_path / "nw.toml")
+    add_alert(store, 1, created_at="2026-12-02T12:00:00+00:00")
+    channel = EmailChannel(MaildirTransport(tmp_path / "mail"))
+    sent = send_all(store, cfg, [channel], now=at("2026-12-04T17:05:00+00:00"))
+    assert (sent.sent, sent.digest_slot) == (1, "2026-12-04T17:00:00+00:00")
+    (path,) = (tmp_path / "mail" / "new").iterdir()
+    message = email.message_from_bytes(path.read_bytes())
+    (attached,) = [p for p in message.walk() if p.get_filename() == "report.html"]
+    page = attached.get_payload(decode=True)
+    assert isinstance(page, bytes) and b"<!DOCTYPE html>" in page
+    assert b"2026-11-27" in page and b"2026-12-04" in page  # the week up to the slot
+    # Without attach_report, a digest carries no file.
+    plain = send_all(store, config(tmp_path, "weekly fri 18:00"), [], dry_run=True)
+    assert all(not o.message.attachments for o in plain.messages)
