@@ -74,12 +74,26 @@ def why(
     up to ``WHY_TERMS`` distinct words.
     """
     quoted: list[str] = []
+    said: list[str] = []
     lists = list(terms.values())
     for rank in range(max((len(x) for x in lists), default=0)):
         for words in lists:
-            if rank < len(words) and words[rank] not in quoted:
+            if rank < len(words) and _says_more(words[rank], said):
                 quoted.append(words[rank])
+                said.append(words[rank].casefold())
     line = " + ".join(labels)
     if quoted:
         line += ": " + ", ".join(quoted[:WHY_TERMS])
     return f"reaction of {voice} — {line}" if voice else line
+
+
+def _says_more(word: str, said: Sequence[str]) -> bool:
+    """False for a word the line already quotes, or another form of a quoted single word
+    ("Morocco" after "Moroccan", "Israeli" after "Israel"); phrases differ by their words."""
+    key = word.casefold()
+    for other in said:
+        n = min(len(key), len(other), 6)
+        single = " " not in key and " " not in other
+        if key == other or (single and n >= 5 and key[:n] == other[:n]):
+            return False
+    return True

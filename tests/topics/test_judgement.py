@@ -214,3 +214,11 @@ def test_paragraph_languages_are_worked_out_once_and_only_when_needed() -> None:
     assert doc.part_langs == {}
     assert doc.langs_of(0) == frozenset({"fr"}) and doc.langs_of(1) == frozenset({"en"})
     assert set(doc.part_langs) == {0, 1}
+
+
+def test_why_quotes_one_form_of_a_word() -> None:
+    from pipelines.topics.reactions import why
+
+    terms = {"m": ["Moroccan", "Morocco"], "i": ["BlueBird", "Israeli"], "d": ["defence pact"]}
+    line = why(["Morocco", "Israel", "defence"], terms)
+    assert line == "Morocco + Israel + defence: Moroccan, BlueBird, defence pact, Israeli"
