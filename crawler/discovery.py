@@ -90,14 +90,6 @@ def robots_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/robots.txt"
 
 
-def canonical_link(response: TextResponse) -> str | None:
-    """The page's own ``<link rel="canonical">``, made absolute."""
-    href = response.xpath(
-        '//head/link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href'
-    ).get()
-    return response.urljoin(href.strip()) if href and href.strip() else None
-
-
 def _looks_like_article(url: str, page_url: str) -> bool:
     if not same_site(url, page_url):
         return False

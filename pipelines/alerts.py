@@ -58,23 +58,6 @@ class StoryItem:
     alert_ids: tuple[int, ...]
 
 
-def pending_items(
-    store: Store,
-    channel: str,
-    topics: Sequence[Topic],
-    source_titles: Mapping[str, str] | None = None,
-    *,
-    due_at: str | None = None,
-    updates: str = "each-pass",
-    now: datetime | None = None,
-) -> list[AlertItem]:
-    """The items due on ``channel`` (see the module's docstring); sources by their title."""
-    found = story_items(
-        store, channel, topics, source_titles, due_at=due_at, updates=updates, now=now
-    )
-    return [s.item for s in found]
-
-
 def story_items(
     store: Store,
     channel: str,

@@ -158,14 +158,16 @@ def send_all(
             for kind in KINDS:
                 _fail_interrupted(store, kind, report)
                 store.open_deliveries(kind, [name for name, _ in targets])
+        attached: list[tuple[str, str, bytes]] = []  # the period's report, built once
         for name, channel in targets:
             report.channels[name] = Counts()
             if not dry_run and not ignore_backoff:
                 for kind in KINDS:
                     report.add(kind, name, "waiting", store.count_waiting(kind, name, moment))
             alerts = alert_messages(store, planned, name, due_at=due_at)
-            if report.digest_slot is not None and config.alerts.attach_report:
-                alerts = with_report(store, config, report.digest_slot, alerts)
+            if alerts and report.digest_slot is not None and config.alerts.attach_report:
+                attached = attached or [period_report(store, config, report.digest_slot)]
+                alerts = [replace(m, attachments=tuple(attached)) for m in alerts]
             plan = alerts + notice_messages(store, config, name, due_at=due_at)
             _send_plan(store, name, channel, plan, report, moment)
     report.next_attempt_at = store.next_attempt_at("alert")
@@ -208,20 +210,17 @@ def alert_filter(
     return AlertFilter(skip_topics=skip, queued_before=released)
 
 
-def with_report(store: Store, config: Config, slot: str, messages: list[Message]) -> list[Message]:
-    """A daily or weekly digest with the period's report attached (``report.html``: the
-    day or the week up to the slot, as ``newswatch report`` writes it)."""
+def period_report(store: Store, config: Config, slot: str) -> tuple[str, str, bytes]:
+    """The report a daily or weekly digest carries: ``report.html`` for the day or the week
+    up to ``slot``, as ``newswatch report`` writes it."""
     from pipelines.report import gather
     from pipelines.report.html import render_html
 
-    if not messages:
-        return messages
     rhythm = parse_rhythm(config.alerts.digest)
     until = datetime.fromisoformat(slot)
     since = until - timedelta(days=7 if rhythm.kind == "weekly" else 1)
     period = gather(store, since.date().isoformat(), until.date().isoformat(), config.topics)
-    page = render_html(period).encode("utf-8")
-    return [replace(m, attachments=(("report.html", "text/html", page),)) for m in messages]
+    return ("report.html", "text/html", render_html(period).encode("utf-8"))
 
 
 def _digest_config(config: Config) -> Config:

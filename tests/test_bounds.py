@@ -24,8 +24,8 @@ from conftest import run_newswatch
 from scrapy.http import Request, XmlResponse
 from scrapy.utils.test import get_crawler
 
+from crawler.cli.passtable import summary_line
 from crawler.cli.progress import source_line
-from crawler.cli.report import summary_line
 from crawler.frontier import newest_first
 from crawler.passes import PassReport
 from crawler.sitemaps import SitemapEntry

@@ -1,7 +1,6 @@
 """``newswatch report``: the period report (HTML with charts, or Markdown).
 
-The per-source table printed after a pass lives in ``crawler/cli/passtable.py``; its
-functions are re-exported here for older imports.
+The per-source table printed after a pass lives in ``crawler/cli/passtable.py``.
 """
 
 from __future__ import annotations
@@ -11,10 +10,7 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import State, fail_cleanly, open_existing_store, pass_state
-from crawler.cli.passtable import errors_text, print_pass, stopped, summary_line, table, trouble
 from pipelines.errors import UsageError
-
-__all__ = ["errors_text", "print_pass", "report", "stopped", "summary_line", "table", "trouble"]
 
 
 @click.command()

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from crawler.cli.common import State, fail_cleanly, pass_state
-from crawler.cli.report import errors_text, table
+from crawler.cli.passtable import errors_text, table
 from crawler.discovery import DiscoveryRecord
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ExitCode
