@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 def crawl_settings_of(crawl: CrawlConfig) -> dict[str, Any]:
     """The Scrapy settings a ``[crawl]`` table stands for."""
     return {
+        # No delay asked at all: AutoThrottle would otherwise bring one back (the latency
+        # of each answer) and hold every site to about one request at a time.
+        "AUTOTHROTTLE_ENABLED": crawl.download_delay > 0 or crawl.autothrottle_start_delay > 0,
         "DOWNLOAD_DELAY": crawl.download_delay,
         # AutoThrottle never goes below DOWNLOAD_DELAY, so neither does its first delay.
         "AUTOTHROTTLE_START_DELAY": max(crawl.autothrottle_start_delay, crawl.download_delay),

@@ -12,10 +12,12 @@ itself) and ``redirect_loop`` (to a URL met earlier in the same chain; Scrapy's 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response
 from w3lib.url import safe_url_string
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -54,3 +56,29 @@ class RedirectCheck:
                 "redirect_loop", f"redirect loop ({len(chain) + 1} redirects back to {target})"
             )
         return response
+
+
+# "refresh" in any ASCII-compatible charset, any case (http-equiv="Refresh").
+_REFRESH = re.compile(rb"(?i)refresh")
+
+
+class MetaRefreshCheck(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, without decoding every page to find none.
+
+    Scrapy decodes the whole body (``response.text``) of each HTML response to look for a
+    ``<meta http-equiv="refresh">``, about 0.2 ms a page; almost no news page has one. A
+    body whose bytes do not contain "refresh" in any case cannot have one, unless its
+    charset is not ASCII-compatible (UTF-16 or UTF-32: NUL bytes), which Scrapy then reads
+    as before.
+    """
+
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        if (
+            isinstance(response, HtmlResponse)
+            and not _REFRESH.search(response.body)
+            and b"\x00" not in response.body[:512]
+        ):
+            return response
+        return super().process_response(request, response)

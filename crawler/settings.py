@@ -15,9 +15,9 @@ ADDONS = {"crawler.addon.CrawlConfigAddon": 0}
 EXTENSIONS = {"crawler.extension.RunRecorder": 500}
 
 # AutoThrottle slows down further when a site answers slowly: a monitor that runs every
-# hour has no reason to hurry.
+# hour has no reason to hurry. The add-on turns it on (off only when [crawl] asks for no
+# delay at all: download_delay = 0 and autothrottle_start_delay = 0).
 CONCURRENT_REQUESTS = 16
-AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
@@ -42,6 +42,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Just before Scrapy's RedirectMiddleware (600) sees a response: redirects to a
     # non-HTTP URL, to the page itself or back along the chain are refused, by name.
     "crawler.redirects.RedirectCheck": 610,
+    # Scrapy's meta-refresh redirects, without decoding every page that has none.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.redirects.MetaRefreshCheck": 580,
 }
 REDIRECT_MAX_TIMES = 5
 # Scrapy's HTTP/1.1 handler with a bound on response headers (crawler/download.py):
@@ -50,6 +53,9 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.download.CappedHTTP11DownloadHandler",
     "https": "crawler.download.CappedHTTP11DownloadHandler",
 }
+# Scrapy's downloader, but `concurrent_per_domain` holds with no delay too
+# (crawler/downloader.py).
+DOWNLOADER = "crawler.downloader.PerSiteDownloader"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -61,6 +67,8 @@ CONCURRENT_ITEMS = 4
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "WARNING"
+# Scrapy's per-page DEBUG lines are built only when LOG_LEVEL shows them.
+LOG_FORMATTER = "crawler.logformatter.QuietLogFormatter"
 
 # newswatch's own settings (prefixed, as Scrapy components do).
 NEWSWATCH_CONFIG = None  # path to newswatch.toml; else $NEWSWATCH_CONFIG or ./newswatch.toml

@@ -18,26 +18,23 @@ served (``servers.write``), make a path answer ``429``/``503`` with ``Retry-Afte
 times (``fail_next``), compress text for clients that accept gzip (``set_gzip``), slow a
 site down (``set_delay``) or take it down (``take_down`` / ``bring_up``).
 
-or, for a child process: ``python -m samples.localserver samples/sites bladi trends``.
+or, for a child process: ``python -m samples.serve samples/sites bladi trends``.
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
-import json
-import signal
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NamedTuple, cast
+from typing import NamedTuple, cast
 from urllib.parse import quote, unquote, urlsplit
 
 from samples.sitefiles import (
@@ -78,6 +75,8 @@ class _Site:
     gzip: bool = False  # compress text answers for clients that accept gzip
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     log: list[RequestRecord] = field(default_factory=list)
+    in_flight: int = 0  # requests being answered now
+    peak_in_flight: int = 0  # the most answered at once since the log was cleared
     server: _SiteHTTPServer | None = None
     placeholder: socket.socket | None = None  # keeps the port while the site is down
 
@@ -122,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, send_body: bool) -> None:
         server = cast(_SiteHTTPServer, self.server)
         site = server.site
-        server.owner.wait(site.delay)
+        server.owner.wait(site)
         status, headers, body = self._response(site)
         sent = body if send_body else b""
         agent = self.headers.get("User-Agent", "")
@@ -238,6 +237,7 @@ class SiteServers(Mapping[str, str]):
             for site in self._sites.values():
                 if name in (None, site.name):
                     site.log.clear()
+                    site.peak_in_flight = site.in_flight
 
     def set_delay(self, name: str, seconds: float) -> None:
         """Make a site slow: every answer waits ``seconds`` first (0 makes it fast again)."""
@@ -307,10 +307,23 @@ class SiteServers(Mapping[str, str]):
             site.placeholder = None
             self._listen(site)
 
-    def wait(self, seconds: float) -> None:
-        """Sleep for a slow site, waking early when the servers stop."""
-        if seconds > 0:
-            self._stopping.wait(seconds)
+    def wait(self, site: _Site) -> None:
+        """Sleep for a slow site (waking early when the servers stop), counted in flight."""
+        with self._lock:
+            site.in_flight += 1
+            site.peak_in_flight = max(site.peak_in_flight, site.in_flight)
+        try:
+            if site.delay > 0:
+                self._stopping.wait(site.delay)
+        finally:
+            with self._lock:
+                site.in_flight -= 1
+
+    def peak_in_flight(self, name: str) -> int:
+        """The most requests of one site answered at the same time (a slow site's delay
+        included), since the servers started or its log was cleared."""
+        with self._lock:
+            return self._sites[name].peak_in_flight
 
     def record(self, site: _Site, entry: RequestRecord) -> None:
         with self._lock:
@@ -352,44 +365,3 @@ def serve_sites(
     servers = SiteServers(root, names, delay=delay, on_request=on_request)
     with servers:
         yield servers
-
-
-def _json_lines(stream: IO[str]) -> Callable[[str, RequestRecord], None]:
-    """A request logger for child-process mode, where tests cannot read memory."""
-
-    def write(site: str, entry: RequestRecord) -> None:
-        stream.write(json.dumps({"site": site, **entry._asdict()}) + "\n")
-        stream.flush()
-
-    return write
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve sites until SIGTERM or SIGINT, after printing one ``NAME URL`` line per site."""
-    parser = argparse.ArgumentParser(
-        prog="python -m samples.localserver",
-        description="Serve sample sites on 127.0.0.1. Example: "
-        "python -m samples.localserver samples/sites bladi bladna trends",
-    )
-    parser.add_argument("root", type=Path, help="folder holding one sub-folder per site")
-    parser.add_argument("names", nargs="+", help="site folder names to serve")
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait per answer")
-    parser.add_argument("--log", type=Path, help="append one JSON line per request to this file")
-    args = parser.parse_args(argv)
-    done = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: done.set())
-    with ExitStack() as stack:
-        log = stack.enter_context(args.log.open("a", encoding="utf-8")) if args.log else None
-        on_request = _json_lines(log) if log else None
-        servers = stack.enter_context(
-            serve_sites(args.root, args.names, delay=args.delay, on_request=on_request)
-        )
-        for name, url in servers.items():
-            print(name, url, flush=True)
-        done.wait()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -51,6 +51,7 @@ def test_every_crawl_key_becomes_its_scrapy_setting_at_the_addon_priority(config
     settings = project_settings(config)
     CrawlConfigAddon().update_settings(settings)
     assert {name: settings[name] for name in crawl_settings_of(CrawlConfig())} == {
+        "AUTOTHROTTLE_ENABLED": True,
         "DOWNLOAD_DELAY": 1.5,
         "AUTOTHROTTLE_START_DELAY": 1.5,  # never below the download delay
         "CONCURRENT_REQUESTS_PER_DOMAIN": 3,
@@ -96,3 +97,25 @@ def test_the_command_line_still_beats_the_config(config: Path) -> None:
     CrawlConfigAddon().update_settings(settings)
     assert settings["USER_AGENT"] == "from -s"
     assert settings["DOWNLOAD_DELAY"] == 1.5
+
+
+def test_no_delay_at_all_turns_autothrottle_off(tmp_path: Path) -> None:
+    """AutoThrottle would bring a delay back (each answer's latency) and hold a site to
+    about one request at a time; with any delay asked, it stays on."""
+
+    def enabled(config: CrawlConfig) -> bool:
+        return bool(crawl_settings_of(config)["AUTOTHROTTLE_ENABLED"])
+
+    assert not enabled(CrawlConfig(download_delay=0, autothrottle_start_delay=0))
+    assert enabled(CrawlConfig(download_delay=0))
+    assert enabled(CrawlConfig(download_delay=0.5, autothrottle_start_delay=0))
+    assert enabled(CrawlConfig())
+    path = tmp_path / "newswatch.toml"
+    path.write_text("[crawl]\ndownload_delay = 0\nautothrottle_start_delay = 0\n", "utf-8")
+    settings = project_settings(path)
+    CrawlConfigAddon().update_settings(settings)
+    assert settings.getbool("AUTOTHROTTLE_ENABLED") is False
+    settings = project_settings(path)
+    settings.set("AUTOTHROTTLE_ENABLED", True, priority="cmdline")
+    CrawlConfigAddon().update_settings(settings)
+    assert settings.getbool("AUTOTHROTTLE_ENABLED") is True

@@ -369,7 +369,7 @@ def test_each_site_gets_its_own_port(sample: SiteServers) -> None:
 
 def test_child_process_prints_one_url_per_site_and_logs_requests(tmp_path: Path) -> None:
     log = tmp_path / "requests.jsonl"
-    command = [sys.executable, "-m", "samples.localserver", str(SITES_DIR), "bladi", "trends"]
+    command = [sys.executable, "-m", "samples.serve", str(SITES_DIR), "bladi", "trends"]
     with subprocess.Popen(
         [*command, "--log", str(log)],
         cwd=ROOT,

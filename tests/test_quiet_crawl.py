@@ -1,0 +1,54 @@
+"""Per-page work Scrapy does for nothing is skipped, and only that: the DEBUG lines of each
+page at a higher log level, and decoding a page to look for a meta refresh it lacks."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project_module
+from crawler.logformatter import QuietLogFormatter
+from crawler.redirects import MetaRefreshCheck
+
+PROJECT = {k: getattr(project_module, k) for k in dir(project_module) if k.isupper()}
+
+
+def response(
+    body: bytes, encoding: str = "utf-8", url: str = "https://s.example/a"
+) -> HtmlResponse:
+    return HtmlResponse(url=url, body=body, encoding=encoding, request=Request(url))
+
+
+def test_page_lines_are_built_only_when_debug_shows_them() -> None:
+    request = Request("https://s.example/a")
+    page = response(b"<html></html>")
+    quiet = QuietLogFormatter.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "INFO"}))
+    assert quiet.crawled(request, page, None) is None
+    assert quiet.scraped({"a": 1}, page, None) is None
+    loud = QuietLogFormatter.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "DEBUG"}))
+    crawled = loud.crawled(request, page, None)
+    assert crawled is not None and crawled["level"] == logging.DEBUG
+    assert loud.scraped({"a": 1}, page, None) is not None
+    assert (
+        get_crawler(settings_dict=PROJECT).settings["LOG_FORMATTER"].endswith("QuietLogFormatter")
+    )
+
+
+def middleware() -> MetaRefreshCheck:
+    return MetaRefreshCheck.from_crawler(get_crawler(settings_dict=PROJECT))
+
+
+def test_a_page_without_refresh_is_passed_on_untouched_and_undecoded() -> None:
+    page = response("<html><head><title>Défense</title></head><p>x</p></html>".encode())
+    assert middleware().process_response(Request(page.url), page) is page
+    assert getattr(page, "_cached_ubody", None) is None  # never decoded
+
+
+def test_a_meta_refresh_still_redirects_in_any_case_and_in_utf16() -> None:
+    html = '<html><head><META HTTP-EQUIV="Refresh" content="0; url=/b"></head></html>'
+    for body, encoding in ((html.encode(), "utf-8"), (html.encode("utf-16-le"), "utf-16-le")):
+        page = response(body, encoding)
+        out = middleware().process_response(Request(page.url), page)
+        assert isinstance(out, Request) and out.url == "https://s.example/b", encoding
