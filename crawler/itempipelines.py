@@ -85,6 +85,7 @@ class StorePipeline:
         )
         assert crawler.stats is not None
         store = open_store(config.store_path)
+        store.sync_at_checkpoints()  # article writes: see the method
         settings = crawler.settings
         workers = settings.get("NEWSWATCH_WORKERS", config.crawl.workers)
         if getattr(crawler.spider, "check", False):

@@ -25,14 +25,9 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
 
+from pipelines.forkserver import default_workers
 from pipelines.models import Page
-from pipelines.pool import (
-    ExtractPool,
-    PoolUnavailable,
-    WorkerSetup,
-    default_workers,
-    in_flight_limit,
-)
+from pipelines.pool import ExtractPool, PoolUnavailable, WorkerSetup, in_flight_limit
 from pipelines.process import Prepared, ProcessOptions, prepare_page
 
 log = logging.getLogger(__name__)

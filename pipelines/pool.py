@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import signal
-import sys
 from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from types import ModuleType
 
 from pebble import ProcessExpired, ProcessPool
 
+from pipelines.forkserver import START_METHOD, set_preload
 from pipelines.hooks import load_hooks
 from pipelines.models import DedupRules, Page
 from pipelines.process import Prepared, ProcessOptions, prepare_page
@@ -44,33 +42,6 @@ EXTRACT_CRASHED = "extract_crashed"  # a page killed its worker
 # How long `start` waits for the first worker to say it is ready: a forkserver importing
 # trafilatura on a loaded machine takes a few seconds, never this long.
 START_TIMEOUT = 120.0
-START_METHOD = "forkserver"
-
-
-def default_workers() -> int:
-    """One worker per core this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def main_script_imports() -> list[str]:
-    """The modules the main script imported, when it runs as a script (``newswatch`` or
-    ``scrapy``, console entry points): multiprocessing runs that script again in each
-    worker before its first task, and its imports, done once in the forkserver, are then
-    shared by the workers instead of repeated in each (the CLI and Scrapy: ~20 MB a worker).
-    """
-    main = sys.modules.get("__main__")
-    if main is None or getattr(main, "__spec__", None) is not None:
-        return []  # ``python -m ...``: multiprocessing does not run it again
-    names = set()
-    for value in vars(main).values():
-        if isinstance(value, ModuleType):
-            names.add(value.__name__)
-        elif isinstance(module := getattr(value, "__module__", None), str):
-            names.add(module)
-    return sorted(names - {"__main__", "builtins"})
 
 
 def in_flight_limit(workers: int) -> int:
@@ -163,9 +134,8 @@ class ExtractPool:
         """Start the workers and wait until one is set up; PoolUnavailable if not."""
         try:
             context = multiprocessing.get_context(self.start_method)
-            if self.start_method == "forkserver":
-                preload = ["pipelines.pool", "pipelines.extract.warm", *main_script_imports()]
-                context.set_forkserver_preload(preload)
+            if self.start_method == START_METHOD:
+                set_preload()  # a no-op for a forkserver `prestart` already started
             self._pool = ProcessPool(
                 max_workers=self.workers,
                 initializer=_init_worker,

@@ -69,6 +69,12 @@ def run(
     """
     from contextlib import nullcontext
 
+    from pipelines.forkserver import prestart
+
+    # The extraction workers' server imports its modules on another core while this
+    # process imports and sets up the crawl (pipelines/forkserver.py).
+    prestart(state.config.crawl.workers)
+
     from crawler.cli.alerts import print_send_report
     from crawler.cli.passtable import print_pass
     from crawler.cli.progress import LiveSources, print_new_relevant, print_unattended

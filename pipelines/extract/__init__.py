@@ -37,7 +37,7 @@ from pipelines.extract.cleanup import (
     without_link_items,
 )
 from pipelines.extract.decode import page_source
-from pipelines.extract.fallback import better_lines, run_default
+from pipelines.extract.fallback import better_lines, is_short, page_prose_words, run_default
 from pipelines.extract.gate import is_article
 from pipelines.extract.metadata import (
     canonical_link,
@@ -115,7 +115,11 @@ def _extract(
         logger.warning(
             "%s: %d HTML elements; extracting from the first %d only", url, elements, MAX_ELEMENTS
         )
-    document = run_trafilatura(tree, url, hints)
+    # trafilatura's main extractor alone first: its readability and jusText comparison
+    # costs about 40% of an extraction and changes nothing on a page whose text it already
+    # holds. It runs (on a fresh parse: trafilatura prunes the tree it reads) only when the
+    # text fails the article gate or holds less than half of the page's paragraph prose.
+    document = run_trafilatura(tree, url, hints, compare=False)
     has_lead = any(marker in source for marker in LEAD_MARKERS)
 
     def cleanup(text: str, tree: HtmlElement) -> list[str]:
@@ -126,6 +130,14 @@ def _extract(
 
     lines = cleanup((document.text or "") if document else "", tree)
     passes = is_article(lines, tree)
+    prose = page_prose_words(tree)
+    if not passes or is_short(lines, prose):
+        fresh = parse_source(source)
+        if fresh is not None:
+            trim_tree(fresh)
+            document = run_trafilatura(fresh, url, hints, compare=True) or document
+            lines = cleanup((document.text or "") if document else "", tree)
+            passes = is_article(lines, tree)
     # When precision mode kept too little, the page's JSON-LD body or the default mode
     # may hold the text (pipelines/extract/fallback.py).
     better = better_lines(
@@ -135,6 +147,7 @@ def _extract(
         source,
         cleanup,
         lambda t: run_default(t, url, metadata=document is None),
+        prose,
     )
     if better is not None:
         (lines, fallback_document), passes = better, True
@@ -166,9 +179,12 @@ def _extract(
     return hooks.article(article, source)
 
 
-def run_trafilatura(tree: HtmlElement, url: str, hints: PageHints) -> Document | None:
+def run_trafilatura(
+    tree: HtmlElement, url: str, hints: PageHints, *, compare: bool = True
+) -> Document | None:
     """trafilatura configured for precision: these settings scored best on the real pages,
-    whose mean token F1 against the true text tests/test_extract pins (docs/extraction.md)."""
+    whose mean token F1 against the true text tests/test_extract pins (docs/extraction.md).
+    ``compare=False`` skips its comparison with readability and jusText (``fast``)."""
     date_params = {
         "original_date": True,  # the first publication, not the last update
         # Searching the free text for dates finds any date the article mentions; worth
@@ -188,6 +204,7 @@ def run_trafilatura(tree: HtmlElement, url: str, hints: PageHints) -> Document |
         include_tables=True,
         deduplicate=False,
         date_extraction_params=date_params,
+        fast=not compare,
     )
     return as_document(result)
 

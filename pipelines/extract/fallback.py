@@ -58,10 +58,11 @@ def better_lines(
     source: str,
     cleanup: Callable[[str, HtmlElement], Lines],
     extract_default: Callable[[HtmlElement], Document | None],
+    prose: int,
 ) -> tuple[Lines, Document | None] | None:
     """Lines better than the precision ``lines`` (``passes``: whether they pass the article
-    gate), with the default-mode document when they come from it; None when the precision
-    text stands (see the module's rule)."""
+    gate; ``prose``: the page's `page_prose_words`), with the default-mode document when
+    they come from it; None when the precision text stands (see the module's rule)."""
     words = _words(lines)
     candidates: list[tuple[str, Lines, Document | None]] = []
     body = jsonld_body(tree)
@@ -69,7 +70,7 @@ def better_lines(
     # never win, and most pages are such pages, so they pay for no second cleanup.
     if body and words < SHORT_SHARE * count_words(body):
         candidates.append(("jsonld", cleanup(body, tree), None))
-    if not passes or words < SHORT_SHARE * page_prose_words(tree):
+    if not passes or is_short(lines, prose):
         second = parse_source(source)
         document = extract_default(second) if second is not None else None
         if document is not None and document.text:
@@ -98,6 +99,11 @@ def jsonld_body(tree: HtmlElement) -> str | None:
         if isinstance(value, str) and value.strip():
             return _plain(value)
     return None
+
+
+def is_short(lines: Lines, prose: int) -> bool:
+    """Whether ``lines`` hold less than SHORT_SHARE of the page's paragraph prose."""
+    return _words(lines) < SHORT_SHARE * prose
 
 
 def page_prose_words(tree: HtmlElement) -> int:

@@ -72,7 +72,15 @@ class ArticleOps(StoreBase):
 
     def insert_article(self, row: Mapping[str, object]) -> int:
         """Store a new article row (columns as in docs/dataset.md); returns its id."""
-        pk = table(self.db, "articles").insert(dict(row)).last_pk
+        # Plain SQL: sqlite-utils' insert() looks the table and its views up in
+        # sqlite_master three times a row, a third of the cost of storing an article.
+        names = list(row)
+        cursor = self.db.execute(
+            f"INSERT INTO articles ({', '.join(f'[{n}]' for n in names)})"
+            f" VALUES ({', '.join('?' * len(names))})",
+            [_sql_value(row[n]) for n in names],
+        )
+        pk = cursor.lastrowid
         assert isinstance(pk, int)
         return pk
 
@@ -94,3 +102,8 @@ class ArticleOps(StoreBase):
             )
             queued += cursor.rowcount
         return queued
+
+
+def _sql_value(value: object) -> object:
+    """A value as sqlite-utils would store it: lists and dicts as JSON text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value

@@ -3,11 +3,12 @@ default mode stands in (pipelines/extract/fallback.py), by a tested rule and onl
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
 import pytest
-from extract_pages import FIXTURES, PARAGRAPHS, fixture, fixture_text
+from extract_pages import FIXTURES, PARAGRAPHS, REAL_PAGES, REAL_TRUTH, fixture, fixture_text
 
 import pipelines.extract.fallback as fallback
 from pipelines.extract import extract_article, run_trafilatura
@@ -104,3 +105,44 @@ def test_an_html_article_body_becomes_lines() -> None:
     body = jsonld_body(tree)
     assert body is not None
     assert [line for line in body.splitlines() if line] == ["First & one.", "Second", "third."]
+
+
+@pytest.fixture
+def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each trafilatura run of an extraction: whether it compared with readability."""
+    runs: list[bool] = []
+    real = run_trafilatura
+
+    def counted(*args: Any, compare: bool = True, **kwargs: Any) -> Any:
+        runs.append(compare)
+        return real(*args, compare=compare, **kwargs)
+
+    monkeypatch.setattr("pipelines.extract.run_trafilatura", counted)
+    return runs
+
+
+def test_a_page_whose_text_the_main_extractor_holds_costs_one_run(
+    comparisons: list[bool],
+) -> None:
+    article = extract_article(fixture("fr-article.html"), "https://example.org/fr")
+    assert article is not None
+    assert comparisons == [False]
+
+
+def test_trafilatura_compares_when_its_main_extractor_keeps_too_little(
+    comparisons: list[bool],
+) -> None:
+    """The main extractor alone keeps one paragraph of a real page (the text sits in a
+    box it drops); trafilatura's comparison with readability then finds the rest."""
+    page = "e372e42c0a3df7b86e1c0bacf7bc14d042144a01e88833bc5a643d61b3547090"
+    truth = json.loads(REAL_TRUTH.read_text("utf-8"))[page]
+    html = gzip.decompress((REAL_PAGES / f"{page}.html.gz").read_bytes())
+    tree = parse_html(html)
+    assert tree is not None
+    alone = run_trafilatura(tree, truth["url"], PageHints(), compare=False)
+    assert alone is not None and not is_article(clean_lines(alone.text or ""), tree)
+    comparisons.clear()
+    article = extract_article(html, truth["url"])
+    assert comparisons == [False, True]
+    assert article is not None
+    assert article.text.split()[-3:] == truth["articleBody"].split()[-3:]
