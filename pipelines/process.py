@@ -17,7 +17,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 
 from pipelines import urls
 from pipelines.clock import utcnow
@@ -36,9 +35,10 @@ from pipelines.store import Store
 from pipelines.topics import Topic, match_topics
 
 # A page's URLs are normalised several times while it is written (its keys, its row, each
-# URL it is remembered by); courlan's normalisation costs ~0.2 ms a call: once each.
-canonical_url = lru_cache(maxsize=256)(urls.canonical_url)
-url_key = lru_cache(maxsize=256)(urls.url_key)
+# URL it is remembered by); courlan's normalisation costs ~0.2 ms a call: pipelines/urls.py
+# keeps the answers.
+canonical_url = urls.canonical_url
+url_key = urls.url_key
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ AMP cache) and the ``www.`` question.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import courlan
@@ -26,6 +27,9 @@ _AMP_PARAMS = {"amp", "outputtype", "usqp"}
 _AMP_CACHE = re.compile(r"^/[cv]/(s/)?([^/]+)(/.*)?$")
 
 
+# Both are pure and asked again and again of the same URLs (discovery, the seen check,
+# the article's row): a few thousand answers kept cost a megabyte or two.
+@lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """The form stored in the dataset: a real, fetchable URL without tracking noise."""
     try:
@@ -52,6 +56,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path or "/", urlencode(sorted(query)), ""))
 
 
+@lru_cache(maxsize=4096)
 def url_key(url: str) -> str:
     """Identity key: the canonical URL without scheme and without a leading ``www.``.
 

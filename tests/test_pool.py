@@ -15,6 +15,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -218,10 +219,21 @@ def test_a_worker_that_cannot_be_set_up_is_reported_at_start(hooks_dir: Path) ->
         pool.start()
 
 
+class NextCall:
+    """Scrapy's ``engine._slot.nextcall``: what makes an engine look for its next request."""
+
+    def __init__(self) -> None:
+        self.scheduled = 0
+
+    def schedule(self) -> None:
+        self.scheduled += 1
+
+
 class Engine:
     def __init__(self) -> None:
         self.paused = False
         self.pauses = 0
+        self._slot = SimpleNamespace(nextcall=NextCall())
 
     def pause(self) -> None:
         self.paused, self.pauses = True, self.pauses + 1
@@ -254,4 +266,6 @@ def test_pages_beyond_the_in_flight_bound_wait_and_the_crawl_pauses() -> None:
     finally:
         runner.close()
     assert not engine.paused and runner.peak_in_flight == in_flight_limit(2)
+    # Unpaused, the engine is woken at once rather than at its next 5 s heartbeat.
+    assert engine._slot.nextcall.scheduled == 1
     assert all(d.article is not None for d in done)

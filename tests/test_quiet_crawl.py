@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_module
 from crawler.logformatter import QuietLogFormatter
-from crawler.redirects import MetaRefreshCheck
+from crawler.redirects import MetaRefreshCheck, may_refresh
 
 PROJECT = {k: getattr(project_module, k) for k in dir(project_module) if k.isupper()}
 
@@ -52,3 +52,12 @@ def test_a_meta_refresh_still_redirects_in_any_case_and_in_utf16() -> None:
         page = response(body, encoding)
         out = middleware().process_response(Request(page.url), page)
         assert isinstance(out, Request) and out.url == "https://s.example/b", encoding
+
+
+def test_refresh_in_a_script_is_not_a_meta_refresh() -> None:
+    """ "refresh" in a script or a text is no reason to decode the page; a meta refresh in
+    any case, with other attributes between, is."""
+    assert not may_refresh(b"<script>ads.refresh()</script><p>Refresh rate</p>")
+    assert not may_refresh(b'<meta http-equiv="content-type" content="text/html"> refresh')
+    assert may_refresh(b'<META name=x HTTP-EQUIV = "Refresh" content="5">')
+    assert may_refresh(b"<meta http-equiv=refresh content='0;url=/b'>")
