@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+import pipelines.store.story_schema  # noqa: F401  (registers its migrations)
 from pipelines.clock import utcnow
 from pipelines.store.schema import migration, table
 from pipelines.store.story_queries import StoryQueryOps
@@ -217,44 +218,55 @@ class StoriesOps(StoryQueryOps):
         ``horizon``), started by ``until``."""
         since, until, horizon = window
         weights: dict[int, float] = {}
-        wanted = list(keys)
-        # One query for every key: each key's ``per_key`` most recent stories in the window.
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = self.db.execute(
-                "SELECT key, story_id FROM (SELECT key, story_id, row_number() OVER"
-                " (PARTITION BY key ORDER BY last_seen DESC) AS n FROM story_keys"
-                f" WHERE key IN ({','.join('?' * len(chunk))}) AND last_seen >= ?"
-                " AND last_seen <= ?) WHERE n <= ?",
-                [*chunk, since, horizon, per_key],
-            )
-            for key, story_id in rows:
-                weights[int(story_id)] = weights.get(int(story_id), 0.0) + keys[str(key)]
-        if not weights:
-            return []
-        marks = ",".join("?" * len(weights))
-        started = {
-            int(r[0])
-            for r in self.db.execute(
-                f"SELECT id FROM stories WHERE id IN ({marks}) AND first_seen <= ?",
-                [*weights, until],
-            )
-        }
-        ranked = sorted(started, key=lambda s: (-weights[s], -s))
-        return ranked[:limit]
+        # Each key's ``per_key`` most recent stories in the window, read backwards along the
+        # table's order (no sort). One statement per key: SQLite keeps it prepared, where
+        # one compound query for every key materialises each part first (slower).
+        for key, weight in keys.items():
+            for (story_id,) in self.db.execute(
+                "SELECT story_id FROM story_keys WHERE key = ? AND last_seen >= ?"
+                " AND last_seen <= ? ORDER BY last_seen DESC, story_id DESC LIMIT ?",
+                [key, since, horizon, per_key],
+            ):
+                weights[story_id] = weights.get(story_id, 0.0) + weight
+        ranked = sorted(weights, key=lambda s: (-weights[s], -s))
+        # Of those, the ones started by ``until``: the heaviest checked first, a few at once.
+        chosen: list[int] = []
+        step = limit + 2
+        for start in range(0, len(ranked), step):
+            chunk = ranked[start : start + step]
+            started = {
+                int(r[0])
+                for r in self.db.execute(
+                    f"SELECT id FROM stories WHERE id IN ({','.join('?' * len(chunk))})"
+                    " AND first_seen <= ?",
+                    [*chunk, until],
+                )
+            }
+            chosen.extend(s for s in chunk if s in started)
+            if len(chosen) >= limit:
+                break
+        return chosen[:limit]
 
-    def story_members(self, story_ids: Sequence[int], per_story: int) -> list[tuple[int, int, str]]:
-        """(article id, story id, features JSON) of each story's latest articles."""
+    def story_members(
+        self, story_ids: Sequence[int], per_story: int, lang: str
+    ) -> list[tuple[int, int, str]]:
+        """(article id, story id, features JSON) of each story's latest articles, by story
+        id, then the latest first (the first stored of equals). Articles in another language
+        than ``lang`` come without their words (``terms``): only two articles in one
+        language compare words."""
         if not story_ids:
             return []
-        marks = ",".join("?" * len(story_ids))
-        rows = self.db.execute(
-            "SELECT article_id, story_id, features FROM (SELECT article_id, story_id, features,"
-            " row_number() OVER (PARTITION BY story_id ORDER BY published DESC) AS n"
-            f" FROM story_features WHERE story_id IN ({marks})) WHERE n <= ?",
-            [*story_ids, per_story],
-        )
-        return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+        found: list[tuple[int, int, str]] = []
+        for story_id in sorted(story_ids):
+            found.extend(
+                self.db.execute(
+                    "SELECT article_id, story_id, CASE WHEN lang = ? THEN features"
+                    " ELSE json_remove(features, '$.terms') END FROM story_features"
+                    " WHERE story_id = ? ORDER BY published DESC, article_id LIMIT ?",
+                    [lang, story_id, per_story],
+                )
+            )
+        return found
 
     def article_features(self, article_id: int) -> str | None:
         row = self.db.execute(

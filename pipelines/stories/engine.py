@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pipelines.config.stories import StoriesConfig
 from pipelines.stories.features import Features, extract_features, utc_moment
 from pipelines.stories.gazetteer import STRONG, Gazetteer, gazetteer_for
-from pipelines.stories.scoring import Link, compare, weighted
+from pipelines.stories.scoring import Link, compare, measure, weighted
 
 if TYPE_CHECKING:
     from pipelines.models import Article
@@ -32,7 +32,7 @@ MIN_SPECIFIC = 2.0  # evidence beyond countries an article needs to join a story
 CANDIDATES = 6  # stories compared at most (those sharing the heaviest keys)
 PER_KEY = 25  # stories read per index key at most (the most recent)
 MEMBERS = 8  # a story's latest articles compared
-CACHE = 20_000  # parsed features kept per clusterer
+CACHE = 5_000  # parsed features kept per clusterer (the least recently used go)
 HORIZON = 4  # windows after an article's date a story may have run on (out-of-order dates)
 TERM_KEYS = 2  # an article's rarest words used as index keys
 
@@ -64,7 +64,7 @@ class Clusterer:
         self.store = store
         self.settings = settings or StoriesConfig()
         self.gazetteer: Gazetteer = gazetteer_for(self.settings.entities)
-        self._cache: dict[int, tuple[str, Features]] = {}
+        self._cache: dict[tuple[int, str], Features] = {}  # by use, the latest last
         # Word document frequencies read so far (kept in step with the counts written)
         self._df: dict[str, int] = {}
         self._total: int | None = None
@@ -88,37 +88,55 @@ class Clusterer:
         moment = feats.moment
         window = timedelta(days=self.settings.window_days)
         bounds = (_iso(moment - window), _iso(moment + window), _iso(moment + HORIZON * window))
-        found = self.keys(feats) if keys is None else keys
-        stories = self.store.story_candidates(found, bounds, CANDIDATES, PER_KEY)
-        members = [m for m in self.store.story_members(stories, MEMBERS) if m[0] != exclude]
-        parsed = [(a, s, self._parsed(a, raw)) for a, s, raw in members]
+        wanted = self.keys(feats) if keys is None else keys
+        stories = self.store.story_candidates(wanted, bounds, CANDIDATES, PER_KEY)
+        members = self.store.story_members(stories, MEMBERS, feats.lang)
+        parsed = [(a, s, self._parsed(a, raw)) for a, s, raw in members if a != exclude]
         idf, default = self._idf(feats, [f for _, _, f in parsed])
         vector = weighted(feats, idf, default)
-        links: dict[int, list[tuple[Link, int]]] = {}
+        # The best story: the highest-scoring link of each story (the first of equals, in
+        # the order read), that reaches the threshold with evidence beyond countries; the
+        # first story by id of equals. Stories are read heaviest-keyed first, and a pair
+        # whose score cannot beat the threshold, its story's best so far or (another story)
+        # the best story so far is let go early: the choice is the same.
+        threshold = self.settings.join_threshold
+        by_story: dict[int, list[tuple[int, Features]]] = {}
         for article_id, story_id, other in parsed:
-            link = compare(
-                feats, other, self.gazetteer, idf, default, (feats.reaction, other.reaction), vector
-            )
-            links.setdefault(story_id, []).append((link, article_id))
-        best: Choice = Choice(None, None, None)
-        for story_id, scored in links.items():
-            link, article_id = max(scored, key=lambda x: x[0].score)
-            if link.score < self.settings.join_threshold or link.specific < MIN_SPECIFIC:
+            by_story.setdefault(story_id, []).append((article_id, other))
+        best: tuple[float, int, int, Features] | None = None  # score, story, article, it
+        for story_id in stories:
+            top: tuple[float, float, int, Features] | None = None  # score, specific, ...
+            for article_id, other in by_story.get(story_id, ()):
+                floor = max(threshold, top[0] if top else threshold, best[0] if best else 0.0)
+                reactions = (feats.reaction, other.reaction)
+                scored = measure(
+                    feats, other, self.gazetteer, idf, default, reactions, vector, floor - 1e-6
+                )  # a margin for rounding: a pair of equal score is never let go
+                if scored is not None and (top is None or scored[0] > top[0]):
+                    top = (scored[0], scored[1], article_id, other)
+            if top is None or top[0] < threshold or top[1] < MIN_SPECIFIC:
                 continue
-            if best.link is None or link.score > best.link.score:
-                best = Choice(story_id, link, article_id)
-        return best
+            if best is None or top[0] > best[0] or (top[0] == best[0] and story_id < best[1]):
+                best = (top[0], story_id, top[2], top[3])
+        if best is None:
+            return Choice(None, None, None)
+        _, story_id, article_id, other = best
+        reactions = (feats.reaction, other.reaction)
+        link = compare(feats, other, self.gazetteer, idf, default, reactions, vector)
+        return Choice(story_id, link, article_id)
 
     def _parsed(self, article_id: int, raw: str) -> Features:
-        """A stored article's features, parsed once per clusterer (a pass meets the same
-        recent stories again and again)."""
-        found = self._cache.get(article_id)
-        if found is None or found[0] != raw:
-            if len(self._cache) >= CACHE:
-                self._cache.clear()
-            found = (raw, Features.from_json(raw))
-            self._cache[article_id] = found
-        return found[1]
+        """A stored article's features, parsed once per clusterer while recently used (a
+        pass meets the same recent stories again and again). Keyed by the stored text too:
+        the same article read with and without its words, or written again, is another."""
+        key = (article_id, raw)
+        found = self._cache.pop(key, None)
+        if found is None:
+            found = Features.from_json(raw)
+            if len(self._cache) >= CACHE:  # the least recently used goes
+                del self._cache[next(iter(self._cache))]
+        self._cache[key] = found
+        return found
 
     def keys(self, feats: Features) -> dict[str, float]:
         """The index keys an article is found by, with their weight."""
@@ -134,11 +152,11 @@ class Clusterer:
         return keys
 
     def _idf(self, feats: Features, others: list[Features]) -> tuple[dict[str, float], float]:
-        terms = {f"{feats.lang}:{t}" for t in feats.terms}
+        terms = set(feats.vocabulary)
         for other in others:
             if other.lang == feats.lang:
-                terms.update(f"{other.lang}:{t}" for t in other.terms)
-        unknown = [t for t in terms if t not in self._df]
+                terms.update(other.vocabulary)
+        unknown = list(terms.difference(self._df))
         if unknown or self._total is None:
             found, self._total = self.store.term_frequencies(unknown)
             self._df.update({t: found.get(t, 0) for t in unknown})

@@ -9,9 +9,11 @@ story's articles reads no text again.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property, lru_cache
 
 from pipelines.stories.gazetteer import Gazetteer
 from pipelines.stories.numbers import amounts, dates
@@ -33,6 +35,7 @@ _STOP_WORDS = """
     של את עם על אל גם כי אשר הוא היא הם זה זאת לא כל בין אחרי לפני כמו
 """
 _STOP = frozenset(fold(w) for w in _STOP_WORDS.split())
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -66,22 +69,41 @@ class Features:
 
     @classmethod
     def from_json(cls, raw: str) -> Features:
+        """Features from :meth:`to_json`; without ``terms`` (read without its words: see
+        :meth:`pipelines.store.stories.StoriesOps.story_members`), no words."""
         d = json.loads(raw)
         return cls(
             lang=d["lang"],
             published=d["published"],
-            entities=dict(d["entities"]),
+            entities=d["entities"],
             title_entities=frozenset(d["title_entities"]),
             amounts=frozenset(d["amounts"]),
             dates=frozenset(d["dates"]),
-            terms=dict(d["terms"]),
+            terms=d.get("terms", {}),
             reaction=bool(d.get("reaction", False)),
             words=int(d.get("words", 0)),
         )
 
-    @property
+    # Derived once per object (compared with many others): not fields, not stored.
+    @cached_property
     def moment(self) -> datetime:
         return datetime.fromisoformat(self.published)
+
+    @cached_property
+    def money(self) -> frozenset[str]:
+        """Its sums of money (``amount:...``)."""
+        return frozenset(x for x in self.amounts if x.startswith("amount:"))
+
+    @cached_property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Its words as ``lang:stem`` (as word document frequencies are kept)."""
+        return tuple(f"{self.lang}:{t}" for t in self.terms)
+
+    @cached_property
+    def frequencies(self) -> dict[str, float]:
+        """Its words (``lang:stem``) with their damped counts (1 + log count)."""
+        counts = self.terms.values()
+        return {t: 1 + math.log(c) for t, c in zip(self.vocabulary, counts, strict=True)}
 
 
 def utc_moment(published: str | None, fallback: str) -> str:
@@ -116,33 +138,38 @@ def extract_features(
     kept = fold_keep_case(f"{head}\n{text}")
     folded = kept.casefold()
     words = tokens(kept)
+    # When only ASCII letters change case, the folded text's words are these words lowered.
+    same = kept.isascii() or folded == kept.translate(_ASCII_LOWER)
+    low = [w.lower() for w in words] if same else None
     day: date | None = datetime.fromisoformat(published).date()
     return Features(
         lang=(lang or "?").lower()[:2],
         published=published,
-        entities=gazetteer.implied(gazetteer.find_words(words)),
+        entities=gazetteer.implied(gazetteer.find_words(words, low)),
         title_entities=frozenset(gazetteer.find(head)),
         amounts=frozenset(amounts(folded)),
         dates=frozenset(dates(folded, day)),
-        terms=_terms(fold(head), folded),
+        terms=_terms(tokens(fold(head)), tokens(folded) if low is None else low),
         reaction=reaction,
         words=len(words),
     )
 
 
-def _terms(title: str, folded: str) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for word in tokens(folded):
+def _terms(title: list[str], text: list[str]) -> dict[str, int]:
+    """Stems and their counts (a headline word counts twice), the most frequent first."""
+    counts: dict[str, int] = {}
+    for word, n in Counter(text).items():  # words by first appearance, as stems are
         stem = _stem(word)
         if stem:
-            counts[stem] += 1
-    for word in tokens(title):  # a headline word counts twice
+            counts[stem] = counts.get(stem, 0) + n
+    for word in title:
         stem = _stem(word)
         if stem:
-            counts[stem] += 1
-    return dict(counts.most_common(MAX_TERMS))
+            counts[stem] = counts.get(stem, 0) + 1
+    return dict(Counter(counts).most_common(MAX_TERMS))
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str | None:
     if word.isdigit() or word in _STOP:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -46,6 +46,11 @@ class _Name:
     exact: bool  # case-sensitive
 
 
+# A word's names (under each of its forms) and the entity it begins with (see Gazetteer._word)
+_Word = tuple[tuple[tuple[str, _Name], ...], str | None]
+_WORDS = 200_000  # words remembered per gazetteer
+
+
 @dataclass
 class Gazetteer:
     entities: dict[str, Entity]
@@ -53,6 +58,8 @@ class Gazetteer:
     _index: dict[str, list[_Name]] = field(default_factory=dict)
     _prefixes: dict[str, str] = field(default_factory=dict)  # "cyber" -> c_cyber
     _lengths: list[int] = field(default_factory=list)  # of the prefixes, longest first
+    _words: dict[str, _Word | None] = field(default_factory=dict)  # see _word
+    _grouped: dict[frozenset[str], dict[str, frozenset[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entity in self.entities.values():
@@ -75,6 +82,34 @@ class Gazetteer:
             key = words[0].casefold()
             self._index.setdefault(key, []).append(_Name(entity, words, exact))
 
+    @cached_property
+    def weights(self) -> dict[str, float]:
+        """Entity id -> weight."""
+        return {key: entity.weight for key, entity in self.entities.items()}
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """Entity id -> kind."""
+        return {key: entity.kind for key, entity in self.entities.items()}
+
+    @cached_property
+    def systems(self) -> frozenset[str]:
+        """The ids of the weapon systems."""
+        return frozenset(key for key, kind in self.kinds.items() if kind == "system")
+
+    def by_kind(self, ids: frozenset[str]) -> dict[str, frozenset[str]]:
+        """``ids`` by their entity's kind; kept (a headline's entities come back often)."""
+        found = self._grouped.get(ids)
+        if found is None:
+            groups: dict[str, set[str]] = {}
+            for entity in ids:
+                groups.setdefault(self.entities[entity].kind, set()).add(entity)
+            found = {kind: frozenset(members) for kind, members in groups.items()}
+            if len(self._grouped) >= _WORDS:
+                self._grouped.clear()
+            self._grouped[ids] = found
+        return found
+
     def weight(self, entity_id: str) -> float:
         found = self.entities.get(entity_id)
         return found.weight if found else 0.0
@@ -93,23 +128,42 @@ class Gazetteer:
         """Entity id -> mentions in ``text``."""
         return self.find_words(tokens(fold_keep_case(text)))
 
-    def find_words(self, raw: list[str]) -> dict[str, int]:
-        """Entity id -> mentions among the words of a text folded with its case kept."""
-        low = [w.casefold() for w in raw]
+    def find_words(self, raw: list[str], low: list[str] | None = None) -> dict[str, int]:
+        """Entity id -> mentions among the words of a text folded with its case kept
+        (``low``: the words case-folded, when known already)."""
+        if low is None:
+            low = [w.casefold() for w in raw]
+        words = self._words
+        unseen = set(low).difference(words)  # words not met before
+        if len(words) + len(unseen) > _WORDS:  # kept bounded
+            words.clear()
+            unseen = set(low)
+        for word in unseen:
+            words[word] = self._word(word)
+        # Only the words a name or a prefix may start with are looked at; a name of several
+        # words consumes them (``i`` moves past), so its inner words start nothing.
         found: dict[str, int] = {}
-        i = 0
-        while i < len(low):
-            hit = self._match(raw, low, i)
+        skip = 0
+        for i, word in enumerate(low):
+            known = words[word]
+            if known is None or i < skip:
+                continue
+            hit = self._match(raw, low, i, known[0])
             if hit is None:
-                prefixed = self._prefixed(low[i])
-                if prefixed is not None:
-                    found[prefixed] = found.get(prefixed, 0) + 1
-                i += 1
+                if known[1] is not None:
+                    found[known[1]] = found.get(known[1], 0) + 1
                 continue
             if not hit.entity.startswith("!"):  # an exclusion just consumes its words
                 found[hit.entity] = found.get(hit.entity, 0) + 1
-            i += len(hit.words)
+            skip = i + len(hit.words)
         return found
+
+    def _word(self, word: str) -> _Word | None:
+        """What a (case-folded) word may start: the names under each of its forms, and the
+        entity it begins with; None when neither."""
+        names = tuple((form, name) for form in variants(word) for name in self._index.get(form, ()))
+        prefixed = self._prefixed(word)
+        return (names, prefixed) if names or prefixed is not None else None
 
     def _prefixed(self, word: str) -> str | None:
         """The entity a word begins with ("cyberdefensie": c_cyber), if any."""
@@ -119,19 +173,20 @@ class Gazetteer:
                 return found
         return None
 
-    def _match(self, raw: list[str], low: list[str], i: int) -> _Name | None:
-        for form in variants(low[i]):
-            for name in self._index.get(form, ()):
-                n = len(name.words)
-                if i + n > len(low):
-                    continue
-                if name.exact:
-                    first = raw[i][len(raw[i]) - len(name.words[0]) :]
-                    rest = raw[i + 1 : i + n]
-                else:
-                    first, rest = form, low[i + 1 : i + n]
-                if first == name.words[0] and tuple(rest) == name.words[1:]:
-                    return name
+    def _match(
+        self, raw: list[str], low: list[str], i: int, names: tuple[tuple[str, _Name], ...]
+    ) -> _Name | None:
+        for form, name in names:
+            n = len(name.words)
+            if i + n > len(low):
+                continue
+            if name.exact:
+                first = raw[i][len(raw[i]) - len(name.words[0]) :]
+                rest = raw[i + 1 : i + n]
+            else:
+                first, rest = form, low[i + 1 : i + n]
+            if first == name.words[0] and tuple(rest) == name.words[1:]:
+                return name
         return None
 
 

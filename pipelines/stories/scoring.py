@@ -11,7 +11,7 @@ story).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 
 from pipelines.stories.features import Features
@@ -36,6 +36,8 @@ HEADLINE_ACTOR = 1.5  # per headline naming someone the other names in passing a
 OTHER_SYSTEM = 2.5  # one headline's weapon system, the other's another one: two deals
 _ACTORS = ("person", "org", "system", "event", "topic")
 REACTION = 3.0  # one is a reaction (topic match kind) and the other is not
+Kinds = Mapping[str, frozenset[str]]  # a headline's entities by kind (Gazetteer.by_kind)
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -73,47 +75,87 @@ def compare(
 ) -> Link:
     """The link between a new article ``a`` and a stored one ``b`` (``a_vector``: ``a``'s
     :func:`weighted` words, when computed already)."""
-    shared = sorted(set(a.entities) & set(b.entities))
+    found = measure(a, b, gazetteer, idf, default_idf, reactions, a_vector)
+    assert found is not None  # no floor: always measured
+    score, specific, similarity, apart = found
+    common = a.amounts & b.amounts
+    return Link(
+        score=score,
+        entities=tuple(sorted(a.entities.keys() & b.entities.keys())),
+        amounts=tuple(
+            sorted(x for x in common if x.startswith("amount:"))
+            + sorted(x for x in common if x.startswith("n:"))
+        ),
+        dates=tuple(d.removeprefix("date:") for d in sorted(a.dates & b.dates)),
+        text_similarity=similarity,
+        days_apart=apart,
+        specific=specific,
+    )
+
+
+def measure(
+    a: Features,
+    b: Features,
+    gazetteer: Gazetteer,
+    idf: Mapping[str, float],
+    default_idf: float,
+    reactions: tuple[bool, bool] = (False, False),
+    a_vector: Vector | None = None,
+    floor: float = -math.inf,
+) -> tuple[float, float, float, float] | None:
+    """:func:`compare`'s score, evidence beyond countries, word similarity and days apart;
+    None, early, when the score cannot reach ``floor`` (the words as alike as can be and no
+    headline penalty still fall short)."""
+    weights, kinds = gazetteer.weights, gazetteer.kinds
     entity_score = specific = 0.0
-    for entity in shared:
-        weight = gazetteer.weight(entity) * _prominence(a, entity) * _prominence(b, entity)
+    a_short, b_short = a.words < LONG, b.words < LONG
+    for entity in sorted(a.entities.keys() & b.entities.keys()):
+        # _prominence of each, inline (the loop runs for every pair)
+        m, n = a.entities[entity], b.entities[entity]
+        pa = 1.0 if entity in a.title_entities or m >= 2 or (m and a_short) else PASSING * bool(m)
+        pb = 1.0 if entity in b.title_entities or n >= 2 or (n and b_short) else PASSING * bool(n)
+        weight = weights.get(entity, 0.0) * pa * pb
         entity_score += weight
-        if gazetteer.entities[entity].kind not in ("country", "frame"):
+        if kinds[entity] not in ("country", "frame"):
             specific += weight
     common = a.amounts & b.amounts
-    sums = sorted(x for x in common if x.startswith("amount:"))
-    numbers = sorted(x for x in common if x.startswith("n:"))
-    amount_score = AMOUNT * len(sums) + min(NUMBERS, NUMBER * len(numbers))
-    days = sorted(a.dates & b.dates)
-    date_score = min(DATES, DATE * len(days))
+    sums = numbers = 0
+    for x in common:
+        if x.startswith("amount:"):
+            sums += 1
+        elif x.startswith("n:"):
+            numbers += 1
+    amount_score = AMOUNT * sums + min(NUMBERS, NUMBER * numbers)
+    date_score = min(DATES, DATE * len(a.dates & b.dates))
+    apart = abs((a.moment - b.moment).total_seconds()) / 86400
+    late = min(LATE, DAY * max(0.0, apart - GRACE))
+    other_sum = bool(a.money and b.money and not sums)
+    words = a.lang == b.lang and len(a.terms.keys() & b.terms.keys()) >= MIN_SHARED_TERMS
+    if floor > -math.inf:
+        least = late + OTHER_SUM if other_sum else late
+        if reactions[0] != reactions[1]:
+            least += REACTION
+        if entity_score + amount_score + date_score + (TEXT if words else 0.0) - least < floor:
+            return None
     similarity = 0.0
-    if a.lang == b.lang and len(a.terms.keys() & b.terms.keys()) >= MIN_SHARED_TERMS:
+    if words:
         similarity = cosine(
             a_vector or weighted(a, idf, default_idf), weighted(b, idf, default_idf)
         )
     text_score = TEXT * similarity
-    apart = abs((a.moment - b.moment).total_seconds()) / 86400
-    penalty = min(LATE, DAY * max(0.0, apart - GRACE))
-    money_a = {x for x in a.amounts if x.startswith("amount:")}
-    money_b = {x for x in b.amounts if x.startswith("amount:")}
-    if money_a and money_b and not sums:
+    penalty = late
+    if other_sum:
         penalty += OTHER_SUM
-    penalty += HEADLINE_COUNTRY * _stray_countries(a, b, gazetteer)
-    penalty += HEADLINE_FRAME * _stray_frame(a, b, gazetteer)
-    penalty += HEADLINE_ACTOR * _stray_actors(a, b, gazetteer)
-    penalty += OTHER_SYSTEM * _other_systems(a, b, gazetteer)
+    if a.title_entities or b.title_entities:  # each of these reads a headline's entities
+        ka, kb = gazetteer.by_kind(a.title_entities), gazetteer.by_kind(b.title_entities)
+        penalty += HEADLINE_COUNTRY * _stray_countries(a, b, ka, kb)
+        penalty += HEADLINE_FRAME * _stray_frame(a, b, ka, kb)
+        penalty += HEADLINE_ACTOR * _stray_actors(a, b, ka, kb)
+        penalty += OTHER_SYSTEM * _other_systems(a, b, ka, kb, gazetteer.systems)
     if reactions[0] != reactions[1]:
         penalty += REACTION
     score = entity_score + amount_score + date_score + text_score - penalty
-    return Link(
-        score=score,
-        entities=tuple(shared),
-        amounts=tuple(sums + numbers),
-        dates=tuple(d.removeprefix("date:") for d in days),
-        text_similarity=similarity,
-        days_apart=apart,
-        specific=specific + amount_score + date_score + text_score,
-    )
+    return score, specific + amount_score + date_score + text_score, similarity, apart
 
 
 Vector = tuple[dict[str, float], float]  # term -> weight, and the norm
@@ -121,10 +163,7 @@ Vector = tuple[dict[str, float], float]  # term -> weight, and the norm
 
 def weighted(f: Features, idf: Mapping[str, float], default_idf: float) -> Vector:
     """An article's words weighted by tf-idf (keys ``lang:stem``), with the vector's norm."""
-    found = {
-        f"{f.lang}:{t}": (1 + math.log(c)) * idf.get(f"{f.lang}:{t}", default_idf)
-        for t, c in f.terms.items()
-    }
+    found = {term: damped * idf.get(term, default_idf) for term, damped in f.frequencies.items()}
     return found, math.sqrt(sum(w * w for w in found.values()))
 
 
@@ -146,50 +185,50 @@ def _prominence(f: Features, entity: str) -> float:
     return PASSING if mentions else 0.0
 
 
-def _stray_countries(a: Features, b: Features, gazetteer: Gazetteer) -> int:
+def _stray_countries(a: Features, b: Features, ka: Kinds, kb: Kinds) -> int:
     """A country one headline adds to a country both headlines name, that the other
-    article never names (a third country reacting to the other's news)."""
-    for one, other in ((a, b), (b, a)):
-        mine = {e for e in one.title_entities if gazetteer.entities[e].kind == "country"}
-        theirs = {e for e in other.title_entities if gazetteer.entities[e].kind == "country"}
-        if mine & theirs and any(e not in other.entities for e in mine - theirs):
+    article never names (a third country reacting to the other's news). ``ka``, ``kb``:
+    each headline's entities by kind."""
+    mine, theirs = ka.get("country", _NONE), kb.get("country", _NONE)
+    if not mine & theirs:
+        return 0
+    for one, other, others in ((mine, theirs, b), (theirs, mine, a)):
+        if any(e not in others.entities for e in one - other):
             return 1
     return 0
 
 
-def _stray_frame(a: Features, b: Features, gazetteer: Gazetteer) -> int:
+def _stray_frame(a: Features, b: Features, ka: Kinds, kb: Kinds) -> int:
     """A frame (a protest, a condemnation) one headline puts forward and the other article
     never names: the protest against a visit is not the visit."""
-    for one, other in ((a, b), (b, a)):
-        for e in one.title_entities:
-            if gazetteer.entities[e].kind == "frame" and e not in other.entities:
+    for kinds, other in ((ka, b), (kb, a)):
+        for e in kinds.get("frame", _NONE):
+            if e not in other.entities:
                 return 1
     return 0
 
 
-def _stray_actors(a: Features, b: Features, gazetteer: Gazetteer) -> int:
+def _stray_actors(a: Features, b: Features, ka: Kinds, kb: Kinds) -> int:
     """How many of the two headlines name a person, organisation, system, event or topic the
     other article names in passing at most: two headlines with subjects of their own are two
     stories, whatever background each recalls."""
     stray = 0
-    for one, other in ((a, b), (b, a)):
-        for e in one.title_entities:
-            if gazetteer.entities[e].kind in _ACTORS and _prominence(other, e) < 1.0:
+    for kinds, other in ((ka, b), (kb, a)):
+        for kind in _ACTORS:
+            if kind in kinds and any(_prominence(other, e) < 1.0 for e in kinds[kind]):
                 stray += 1
                 break
     return stray
 
 
-def _other_systems(a: Features, b: Features, gazetteer: Gazetteer) -> int:
+def _other_systems(a: Features, b: Features, ka: Kinds, kb: Kinds, systems: Set[str]) -> int:
     """1 when one headline names a weapon system the other article does not put forward,
-    while the other puts forward another system: two deals, not one."""
-    for one, other in ((a, b), (b, a)):
-        mine = {e for e in one.title_entities if gazetteer.entities[e].kind == "system"}
-        theirs = {
-            e
-            for e in other.entities
-            if gazetteer.entities[e].kind == "system" and _prominence(other, e) >= 1.0
-        }
-        if any(_prominence(other, e) < 1.0 for e in mine) and theirs - mine:
+    while the other puts forward another system (``systems``: every system): two deals."""
+    for kinds, other in ((ka, b), (kb, a)):
+        mine = kinds.get("system", _NONE)
+        if not mine or not any(_prominence(other, e) < 1.0 for e in mine):
+            continue
+        theirs = {e for e in other.entities.keys() & systems if _prominence(other, e) >= 1.0}
+        if theirs - mine:
             return 1
     return 0
