@@ -230,15 +230,22 @@ class Clusterer:
         return Assigned(art.id, story_id, "copy", 1.0, art)
 
 
+# Articles assigned in one transaction by `cluster_new` (a commit cost about 0.5 ms, a
+# sixth of an assignment).
+BATCH = 64
+
+
 def cluster_new(store: Store, settings: StoriesConfig | None = None) -> list[Assigned]:
     """Assign every stored article without a story, oldest published first (idempotent)."""
     clusterer = Clusterer(store, settings)
     pending = store.unassigned_articles()
     pending.sort(key=lambda a: (utc_moment(a.published, a.fetched_at), a.id))
     done: list[Assigned] = []
-    for art in pending:
-        if store.article_story(art.id) is None:  # a copy may have assigned it already
-            done.append(clusterer.assign(art))
+    for start in range(0, len(pending), BATCH):
+        with store.transaction():  # one commit for many: a crash loses a batch, redone next time
+            for art in pending[start : start + BATCH]:
+                if store.article_story(art.id) is None:  # a copy may have assigned it already
+                    done.append(clusterer.assign(art))
     return done
 
 
