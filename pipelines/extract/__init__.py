@@ -50,6 +50,7 @@ from pipelines.extract.metadata import (
     latest_allowed,
     meta_published,
 )
+from pipelines.extract.pagemeta import page_metadata
 from pipelines.hooks import NO_HOOKS, SourceHooks
 from pipelines.models import Article, PageHints
 from pipelines.text import unwrapped
@@ -195,18 +196,25 @@ def run_trafilatura(
         # never states. htmldate keeps its own limit (today); choose_published applies
         # the fetch time to every candidate alike.
     }
-    result = bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-        date_extraction_params=date_params,
-        fast=not compare,
+    result = as_document(
+        bare_extraction(
+            tree,
+            url=url,
+            with_metadata=False,  # read below, without the fields newswatch does not use
+            favor_precision=True,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+            fast=not compare,
+        )
     )
-    return as_document(result)
+    if result is None:
+        return None
+    # trafilatura copies the tree it is given: ``tree`` is still the page as it read it.
+    document = page_metadata(tree, url, date_params)
+    for name in ("text", "raw_text", "body", "comments", "commentsbody"):
+        setattr(document, name, getattr(result, name, None))
+    return document
 
 
 def as_document(result: Document | dict[str, Any] | None) -> Document | None:
