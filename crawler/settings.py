@@ -58,6 +58,9 @@ DOWNLOAD_HANDLERS = {
 DOWNLOADER = "crawler.downloader.PerSiteDownloader"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control runs code sent to an HTTP port of each crawl and writes its token
+# to disk: nothing a monitor run from cron should open.
+REMOTE_CONTROL_ENABLED = False
 
 ITEM_PIPELINES = {"crawler.itempipelines.StorePipeline": 300}
 # A response yields one page item at most, and Scrapy starts CONCURRENT_ITEMS asyncio

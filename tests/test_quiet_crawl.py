@@ -61,3 +61,9 @@ def test_refresh_in_a_script_is_not_a_meta_refresh() -> None:
     assert not may_refresh(b'<meta http-equiv="content-type" content="text/html"> refresh')
     assert may_refresh(b'<META name=x HTTP-EQUIV = "Refresh" content="5">')
     assert may_refresh(b"<meta http-equiv=refresh content='0;url=/b'>")
+
+
+def test_no_crawl_opens_scrapys_remote_control() -> None:
+    """Scrapy's remote control runs code sent to a port of each crawl and writes its token
+    to disk; a newswatch crawl has it off."""
+    assert not get_crawler(settings_dict=PROJECT).settings.getbool("REMOTE_CONTROL_ENABLED")
