@@ -13,7 +13,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
-import py3langid
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from pipelines.clock import utcnow
 from pipelines.dedup import content_hash, index_document
@@ -67,13 +67,17 @@ def seed_files() -> list[Traversable]:
 def import_seeds(store: Store, topics: Sequence[Topic]) -> int:
     """Store every seed file not yet stored; returns how many were added. Idempotent."""
     added = 0
+    # A model of its own, loaded only when a seed is missing and let go with this call:
+    # py3langid's shared one would stay in the crawling process (~70 MB) for 5 files.
+    identifier: LanguageIdentifier | None = None
     for f in seed_files():
         url = f"seed:{f.name}"
         if store.has_article(url):
             continue
         text = f.read_text(encoding="utf-8").strip()
         title = seed_title(text, f.name)
-        lang, _ = py3langid.classify(text)
+        identifier = identifier or LanguageIdentifier.from_model_file(MODEL_FILE)
+        lang, _ = identifier.classify(text)
         article = Article(url=url, title=title[:300], text=text, lang=str(lang), site="seed")
         matches = match_topics(article, topics)
         now = utcnow()
