@@ -1,13 +1,14 @@
 """Scrapy's downloader, with ``CONCURRENT_REQUESTS_PER_DOMAIN`` kept when there is no delay.
 
-Scrapy's ``Downloader._process_queue`` hands the queued requests of a site to coroutines
-that it schedules for later, and counts a request as transferring only once its coroutine
-runs. With a download delay it sends one request and stops, so nothing shows; with no
-delay (``[crawl] download_delay = 0`` and AutoThrottle off) the loop sees every slot free
-and sends the whole queue at once: up to ``CONCURRENT_REQUESTS`` (16) requests at a time
-to one site whose ``concurrent_per_domain`` is 1. Here a request counts as transferring
-from the moment it is taken off the queue; Scrapy's own code adds it to the same set again
-when it starts, and removes it when it is done.
+Scrapy's ``Downloader._process_queue`` (2.14 and later) hands the queued requests of a site
+to coroutines that it schedules for later, and counts a request as transferring only once
+its coroutine runs. With a download delay it sends one request and stops, so nothing shows;
+with no delay (``[crawl] download_delay = 0`` and AutoThrottle off) the loop sees every
+slot free and sends the whole queue at once: up to ``CONCURRENT_REQUESTS`` (16) requests at
+a time to one site whose ``concurrent_per_domain`` is 1. Here a request counts as
+transferring from the moment it is taken off the queue; Scrapy's own code adds it to the
+same set again when it starts, and removes it when it is done. A Scrapy without that
+scheduling (it started each download at once) keeps its own code.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from __future__ import annotations
 from time import monotonic
 
 from scrapy.core.downloader import Downloader, Slot
-from scrapy.utils.defer import _schedule_coro
+from scrapy.utils import defer
+
+_schedule_coro = getattr(defer, "_schedule_coro", None)
 
 
 class PerSiteDownloader(Downloader):
     def _process_queue(self, slot: Slot) -> None:
-        if slot.latercall or slot.download_delay():
+        wait_for = getattr(self, "_wait_for_download", None)
+        if slot.latercall or slot.download_delay() or wait_for is None or _schedule_coro is None:
             # A delay sends one request at a time already: Scrapy's own code is right.
             super()._process_queue(slot)
             return
@@ -28,4 +32,4 @@ class PerSiteDownloader(Downloader):
             slot.lastseen = monotonic()
             request, queue_dfd = slot.queue.popleft()
             slot.transferring.add(request)
-            _schedule_coro(self._wait_for_download(slot, request, queue_dfd))
+            _schedule_coro(wait_for(slot, request, queue_dfd))
