@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
-from pipelines import urls
 from pipelines.clock import utcnow
 from pipelines.dedup import (
     Duplicate,
@@ -33,12 +32,7 @@ from pipelines.hooks import NO_HOOKS, SourceHooks
 from pipelines.models import Article, DedupRules, Match, Page
 from pipelines.store import Store
 from pipelines.topics import Topic, match_topics
-
-# A page's URLs are normalised several times while it is written (its keys, its row, each
-# URL it is remembered by); courlan's normalisation costs ~0.2 ms a call: pipelines/urls.py
-# keeps the answers.
-canonical_url = urls.canonical_url
-url_key = urls.url_key
+from pipelines.urls import canonical_url, url_key
 
 
 @dataclass(frozen=True)

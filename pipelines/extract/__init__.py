@@ -118,8 +118,9 @@ def _extract(
         )
     # trafilatura's main extractor alone first: its readability and jusText comparison
     # costs about 40% of an extraction and changes nothing on a page whose text it already
-    # holds. It runs (on a fresh parse: trafilatura prunes the tree it reads) only when the
-    # text fails the article gate or holds less than half of the page's paragraph prose.
+    # holds. It runs only when the text fails the article gate or holds less than half of
+    # the page's paragraph prose. (trafilatura and its metadata read copies of ``tree``:
+    # every stage here sees the page as parsed.)
     document = run_trafilatura(tree, url, hints, compare=False)
     has_lead = any(marker in source for marker in LEAD_MARKERS)
 
@@ -133,19 +134,15 @@ def _extract(
     passes = is_article(lines, tree)
     prose = page_prose_words(tree)
     if not passes or is_short(lines, prose):
-        fresh = parse_source(source)
-        if fresh is not None:
-            trim_tree(fresh)
-            document = run_trafilatura(fresh, url, hints, compare=True) or document
-            lines = cleanup((document.text or "") if document else "", tree)
-            passes = is_article(lines, tree)
+        document = run_trafilatura(tree, url, hints, compare=True, metadata=document) or document
+        lines = cleanup((document.text or "") if document else "", tree)
+        passes = is_article(lines, tree)
     # When precision mode kept too little, the page's JSON-LD body or the default mode
     # may hold the text (pipelines/extract/fallback.py).
     better = better_lines(
         lines,
         passes,
         tree,
-        source,
         cleanup,
         lambda t: run_default(t, url, metadata=document is None),
         prose,
@@ -181,11 +178,17 @@ def _extract(
 
 
 def run_trafilatura(
-    tree: HtmlElement, url: str, hints: PageHints, *, compare: bool = True
+    tree: HtmlElement,
+    url: str,
+    hints: PageHints,
+    *,
+    compare: bool = True,
+    metadata: Document | None = None,
 ) -> Document | None:
     """trafilatura configured for precision: these settings scored best on the real pages,
     whose mean token F1 against the true text tests/test_extract pins (docs/extraction.md).
-    ``compare=False`` skips its comparison with readability and jusText (``fast``)."""
+    ``compare=False`` skips its comparison with readability and jusText (``fast``);
+    ``metadata``: the page's, from an earlier run (it takes this run's text)."""
     date_params = {
         "original_date": True,  # the first publication, not the last update
         # Searching the free text for dates finds any date the article mentions; worth
@@ -210,8 +213,7 @@ def run_trafilatura(
     )
     if result is None:
         return None
-    # trafilatura copies the tree it is given: ``tree`` is still the page as it read it.
-    document = page_metadata(tree, url, date_params)
+    document = metadata if metadata is not None else page_metadata(tree, url, date_params)
     for name in ("text", "raw_text", "body", "comments", "commentsbody"):
         setattr(document, name, getattr(result, name, None))
     return document

@@ -31,7 +31,6 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 
-from pipelines.extract.cleanup import parse_source
 from pipelines.extract.gate import MIN_PARAGRAPH_WORDS, is_article
 from pipelines.extract.metadata import jsonld_documents
 from pipelines.text import count_words
@@ -55,7 +54,6 @@ def better_lines(
     lines: Lines,
     passes: bool,
     tree: HtmlElement,
-    source: str,
     cleanup: Callable[[str, HtmlElement], Lines],
     extract_default: Callable[[HtmlElement], Document | None],
     prose: int,
@@ -71,8 +69,7 @@ def better_lines(
     if body and words < SHORT_SHARE * count_words(body):
         candidates.append(("jsonld", cleanup(body, tree), None))
     if not passes or is_short(lines, prose):
-        second = parse_source(source)
-        document = extract_default(second) if second is not None else None
+        document = extract_default(tree)  # trafilatura reads a copy: the tree is as it was
         if document is not None and document.text:
             candidates.append(("default", cleanup(document.text, tree), document))
     good = [

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from sqlite_utils.db import jsonify_if_needed
+
 from pipelines.store.base import StoreBase
 from pipelines.store.schema import table
 
@@ -78,7 +80,7 @@ class ArticleOps(StoreBase):
         cursor = self.db.execute(
             f"INSERT INTO articles ({', '.join(f'[{n}]' for n in names)})"
             f" VALUES ({', '.join('?' * len(names))})",
-            [_sql_value(row[n]) for n in names],
+            [jsonify_if_needed(row[n]) for n in names],
         )
         pk = cursor.lastrowid
         assert isinstance(pk, int)
@@ -102,8 +104,3 @@ class ArticleOps(StoreBase):
             )
             queued += cursor.rowcount
         return queued
-
-
-def _sql_value(value: object) -> object:
-    """A value as sqlite-utils would store it: lists and dicts as JSON text."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value

@@ -108,13 +108,8 @@ def measure(
     headline penalty still fall short)."""
     weights, kinds = gazetteer.weights, gazetteer.kinds
     entity_score = specific = 0.0
-    a_short, b_short = a.words < LONG, b.words < LONG
     for entity in sorted(a.entities.keys() & b.entities.keys()):
-        # _prominence of each, inline (the loop runs for every pair)
-        m, n = a.entities[entity], b.entities[entity]
-        pa = 1.0 if entity in a.title_entities or m >= 2 or (m and a_short) else PASSING * bool(m)
-        pb = 1.0 if entity in b.title_entities or n >= 2 or (n and b_short) else PASSING * bool(n)
-        weight = weights.get(entity, 0.0) * pa * pb
+        weight = weights.get(entity, 0.0) * _prominence(a, entity) * _prominence(b, entity)
         entity_score += weight
         if kinds[entity] not in ("country", "frame"):
             specific += weight

@@ -9,6 +9,17 @@ from typing import Any
 from pipelines.mail import AlertItem, Outlet
 from pipelines.store import Store, table
 
+# The config the digest and preview tests start from.
+DESK_TOML = """
+[store]
+path = "nw.db"
+[alerts]
+to = ["analyst@example.org"]
+from = "newswatch@example.org"
+maildir = "mail"
+timezone = "Europe/Paris"
+"""
+
 
 def item(**changes: Any) -> AlertItem:
     base = AlertItem(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from items import add_alert
+from items import DESK_TOML, add_alert
 
 from crawler.scheduler import PassRunner, add_digest_job
 from pipelines.config import Config, parse_config
@@ -18,19 +18,9 @@ from pipelines.outbox import send_all
 from pipelines.rhythm import latest_slot, parse_rhythm
 from pipelines.store import Store, open_store
 
-TOML = """
-[store]
-path = "nw.db"
-[alerts]
-to = ["analyst@example.org"]
-from = "newswatch@example.org"
-maildir = "mail"
-timezone = "Europe/Paris"
-"""
-
 
 def config(tmp_path: Path, digest: str) -> Config:
-    text = TOML + f'digest = "{digest}"\n'
+    text = DESK_TOML + f'digest = "{digest}"\n'
     path = tmp_path / "nw.toml"
     path.write_text(text, "utf-8")
     return parse_config(tomllib.loads(text), path)
@@ -54,7 +44,8 @@ def test_rhythms_are_read_and_bad_ones_named(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=r"alerts\.digest: "):
             config(tmp_path, bad)
     with pytest.raises(ConfigError, match=r"alerts\.timezone: unknown time zone 'Mars/Base'"):
-        parse_config(tomllib.loads(TOML.replace("Europe/Paris", "Mars/Base")), tmp_path / "nw.toml")
+        mars = DESK_TOML.replace("Europe/Paris", "Mars/Base")
+        parse_config(tomllib.loads(mars), tmp_path / "nw.toml")
 
 
 def test_the_latest_slot_is_in_the_readers_time_zone() -> None:
@@ -127,7 +118,7 @@ def test_a_weekly_digest_can_carry_the_weeks_report(tmp_path: Path, store: Store
 
     from pipelines.channels.email import EmailChannel, MaildirTransport
 
-    text = TOML + 'digest = "weekly fri 18:00"\nattach_report = true\n'
+    text = DESK_TOML + 'digest = "weekly fri 18:00"\nattach_report = true\n'
     cfg = parse_config(tomllib.loads(text), tmp_path / "nw.toml")
     add_alert(store, 1, created_at="2026-12-02T12:00:00+00:00")
     channel = EmailChannel(MaildirTransport(tmp_path / "mail"))

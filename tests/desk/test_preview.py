@@ -6,20 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from items import add_alert
+from items import DESK_TOML, add_alert
 
 from crawler.cli import main
 from pipelines.store import open_store
-
-TOML = """
-[store]
-path = "nw.db"
-[alerts]
-to = ["analyst@example.org"]
-from = "newswatch@example.org"
-maildir = "mail"
-timezone = "Europe/Paris"
-"""
 
 
 def outbox(path: Path) -> list[dict[str, object]]:
@@ -31,7 +21,7 @@ def outbox(path: Path) -> list[dict[str, object]]:
 
 def test_preview_renders_a_sent_alert_by_id_and_changes_nothing(tmp_path: Path) -> None:
     config = tmp_path / "nw.toml"
-    config.write_text(TOML, "utf-8")
+    config.write_text(DESK_TOML, "utf-8")
     with open_store(tmp_path / "nw.db") as store:
         first = add_alert(store, 1)
         add_alert(store, 2)
