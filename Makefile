@@ -11,6 +11,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# Byte-code for the project's own modules, as pip writes it for installed packages:
+	@# every newswatch process starts without compiling them (even under
+	@# PYTHONDONTWRITEBYTECODE, which stops writing the cache, not reading it).
+	$(BIN)/python -m compileall -q crawler pipelines samples >/dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -11,6 +11,7 @@ The group's own options (``--config``, ``--verbose``) may also come after the su
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
@@ -53,7 +54,18 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 
 class NewswatchGroup(click.Group):
-    """A group that accepts its own options before or after the subcommand."""
+    """A group that accepts its own options before or after the subcommand, and imports a
+    command's module only when that command is asked for (click's lazy-group pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            module, _, attribute = _COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
@@ -98,33 +110,21 @@ main.help = (main.help or "").format(
 )
 
 
-def _register_groups() -> None:
-    from crawler.cli.alerts import alerts
-    from crawler.cli.export import export
-    from crawler.cli.feed import feed
-    from crawler.cli.feedback import feedback
-    from crawler.cli.ops import doctor, schedule
-    from crawler.cli.report import report
-    from crawler.cli.run import demo, init, run
-    from crawler.cli.serve import serve
-    from crawler.cli.sources import sources
-    from crawler.cli.stories import stories
-    from crawler.cli.topics import topics
-
-    main.add_command(alerts)
-    main.add_command(sources)
-    main.add_command(topics)
-    main.add_command(schedule)
-    main.add_command(doctor)
-    main.add_command(export)
-    main.add_command(init)
-    main.add_command(run)
-    main.add_command(demo)
-    main.add_command(stories)
-    main.add_command(feedback)
-    main.add_command(serve)
-    main.add_command(feed)
-    main.add_command(report)
-
-
-_register_groups()
+# Each command's module is imported when the command runs (or when the help lists it):
+# ``newswatch run`` does not pay for the modules of ``export``, ``serve`` or ``report``.
+_COMMANDS = {
+    "alerts": "crawler.cli.alerts:alerts",
+    "demo": "crawler.cli.run:demo",
+    "doctor": "crawler.cli.ops:doctor",
+    "export": "crawler.cli.export:export",
+    "feed": "crawler.cli.feed:feed",
+    "feedback": "crawler.cli.feedback:feedback",
+    "init": "crawler.cli.run:init",
+    "report": "crawler.cli.report:report",
+    "run": "crawler.cli.run:run",
+    "schedule": "crawler.cli.ops:schedule",
+    "serve": "crawler.cli.serve:serve",
+    "sources": "crawler.cli.sources:sources",
+    "stories": "crawler.cli.stories:stories",
+    "topics": "crawler.cli.topics:topics",
+}
