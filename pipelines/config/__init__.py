@@ -21,6 +21,7 @@ from typing import Any
 
 from pipelines.config.alerts import SUBJECT_FIELDS, AlertsConfig, parse_alerts
 from pipelines.config.checks import get_value, reject_unknown, resolve_path, str_list, table
+from pipelines.config.cluster import ClusterConfig, parse_cluster, parse_store_url
 from pipelines.config.sections import (
     CrawlConfig,
     HealthConfig,
@@ -40,6 +41,7 @@ __all__ = [
     "CONFIG_ENV",
     "SUBJECT_FIELDS",
     "AlertsConfig",
+    "ClusterConfig",
     "Config",
     "CrawlConfig",
     "HealthConfig",
@@ -63,6 +65,7 @@ _TOP_KEYS = {
     "dedup",
     "channels",
     "stories",
+    "cluster",
 }
 
 
@@ -81,6 +84,9 @@ class Config:
     stories: StoriesConfig = field(default_factory=StoriesConfig)  # [stories]
     # a topic's own `channels = [...]`: where its alerts go (absent: every enabled channel)
     topic_channels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # [store] url: the dataset in PostgreSQL (None: the SQLite file at store_path)
+    store_url: str | None = None
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)  # [cluster]
 
     def __deepcopy__(self, memo: dict[int, object]) -> Config:
         # Read-only once loaded: every crawler of a pass gets a deep copy of the pass's
@@ -123,10 +129,13 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     reject_unknown(raw, _TOP_KEYS, where, "")
     base = path.parent.resolve()
     store = table(raw, "store", where)
-    reject_unknown(store, {"path"}, where, "store.")
+    reject_unknown(store, {"path", "url"}, where, "store.")
+    if "path" in store and "url" in store:
+        raise ConfigError(where, "store", "give either path (SQLite) or url (PostgreSQL), not both")
     store_path = resolve_path(
         base, get_value(store, "path", str, where, "store.path", "newswatch.db")
     )
+    store_url = parse_store_url(store["url"], where) if "url" in store else None
     sources = parse_sources(raw.get("sources", []), where)
     topics_raw = raw.get("topics")
     if topics_raw is None:
@@ -164,6 +173,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         channels={n: table(channels, n, where) for n in channels},
         topic_channels=topic_channels,
         stories=parse_stories(table(raw, "stories", where), where),
+        store_url=store_url,
+        cluster=parse_cluster(table(raw, "cluster", where), where),
     )
 
 
