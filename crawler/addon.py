@@ -17,7 +17,7 @@ from scrapy.settings import BaseSettings
 from crawler.guard import TargetPolicy
 from crawler.sources import config_from_settings
 from pipelines import defaults
-from pipelines.config import CrawlConfig, resolve_config_path
+from pipelines.config import Config, CrawlConfig, resolve_config_path
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +52,28 @@ class CrawlConfigAddon:
     """``[crawl]`` -> Scrapy settings, at the add-on priority."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        settings.update(crawl_settings_of(self.crawl_config(settings)), priority="addon")
+        config = self.config(settings)
+        crawl = config.crawl if config is not None else CrawlConfig()
+        settings.update(crawl_settings_of(crawl), priority="addon")
+        if config is not None and config.cluster.redis_url:
+            # A frontier shared by several crawler processes (crawler/redisfrontier.py).
+            from crawler.redisfrontier import shared_frontier_settings
 
-    @staticmethod
-    def crawl_config(settings: BaseSettings) -> CrawlConfig:
+            settings.update(shared_frontier_settings(config), priority="addon")
+
+    @classmethod
+    def crawl_config(cls, settings: BaseSettings) -> CrawlConfig:
         """The config's ``[crawl]``; the defaults when there is no config file at all
         (``scrapy shell``, ``scrapy fetch``): a newswatch project is polite either way."""
+        config = cls.config(settings)
+        return config.crawl if config is not None else CrawlConfig()
+
+    @staticmethod
+    def config(settings: BaseSettings) -> Config | None:
+        """The config; None when there is no config file at all."""
         if settings.get("NEWSWATCH_LOADED_CONFIG") is None:
             path = resolve_config_path(settings.get("NEWSWATCH_CONFIG"))
             if not path.exists():
                 log.info("no config at %s: [crawl] defaults apply", path)
-                return CrawlConfig()
-        return config_from_settings(settings).crawl
+                return None
+        return config_from_settings(settings)
