@@ -97,6 +97,10 @@ def import_seeds(store: Store, topics: Sequence[Topic]) -> int:
         matches = match_topics(article, topics)
         now = utcnow()
         with store.transaction():
+            # Asked again inside the write transaction: two crawls starting together on a
+            # new dataset (Scrapyd jobs, processes sharing a frontier) import each seed once.
+            if store.has_article(url):
+                continue
             row_id = store.insert_article(
                 {
                     "url": url,

@@ -4,7 +4,9 @@ that a first pass does not load the language model for them; the manifest must s
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -47,3 +49,25 @@ def test_a_seed_whose_text_the_manifest_does_not_know_is_classified(
         assert import_seeds(store, []) == 5
         langs = {r[0] for r in store.db.execute("SELECT lang FROM articles")}
     assert "xx" not in langs and langs <= {"en", "fr", "nl"}
+
+
+def _import_after(barrier: Any, path: str) -> int:
+    with open_store(Path(path)) as store:
+        barrier.wait(timeout=30)
+        return import_seeds(store, [])
+
+
+def test_two_processes_importing_the_seeds_at_once_store_each_seed_once(tmp_path: Path) -> None:
+    """Two crawls starting together on a new dataset (Scrapyd jobs, processes sharing a
+    frontier) both import the seeds: neither fails, and each seed is stored once."""
+    path = tmp_path / "nw.db"
+    with open_store(path):
+        pass  # created and migrated once, as a pass does before its crawls start
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Manager().Barrier(2)
+    with context.Pool(2) as pool:
+        added = pool.starmap(_import_after, [(barrier, str(path))] * 2)
+    assert sum(added) == 5
+    with open_store(path) as store:
+        urls = [r[0] for r in store.db.execute("SELECT url FROM articles ORDER BY url")]
+    assert urls == [f"seed:{f.name}" for f in seed_files()]
