@@ -49,6 +49,15 @@ def check_database(config: Config) -> Check:
     Pending migrations are not a failure (the next pass or ``newswatch init`` applies
     them), but they are named: a doctor that migrated the file itself would hide them.
     """
+    if config.store_url:
+        from pipelines.store.postgres import display_name, probe_postgres
+
+        name = display_name(config.store_url)
+        try:
+            applied = probe_postgres(config.store_url)
+        except StoreError as exc:
+            return Check("database", False, str(exc))
+        return _migrations_check(name, applied)
     path = config.store_path
     if not path.exists():
         folder = next((p for p in path.parents if p.exists()), Path("."))
@@ -59,12 +68,16 @@ def check_database(config: Config) -> Check:
         applied = probe_database(path)
     except StoreError as exc:
         return Check("database", False, f"{path}: not a writable SQLite database: {exc}")
-    pending = [name for name, _ in MIGRATIONS if name not in applied]
+    return _migrations_check(str(path), applied)
+
+
+def _migrations_check(name: str, applied: set[str]) -> Check:
+    pending = [m for m, _ in MIGRATIONS if m not in applied]
     if pending:
         listed = f"{len(pending)} migration(s) pending ({', '.join(pending)})"
         later = "applied by the next pass or `newswatch init`"
-        return Check("database", True, f"{path}: writable; {listed}, {later}")
-    return Check("database", True, f"{path}: {len(MIGRATIONS)} migrations applied, writable")
+        return Check("database", True, f"{name}: writable; {listed}, {later}")
+    return Check("database", True, f"{name}: {len(MIGRATIONS)} migrations applied, writable")
 
 
 def check_delivery(config: Config, environ: Mapping[str, str]) -> Check:

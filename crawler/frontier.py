@@ -28,7 +28,8 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pipelines import defaults
-from pipelines.store import Store, open_store
+from pipelines.config import Config
+from pipelines.store import Store, open_config_store, open_store
 from pipelines.store.validators import Validators
 
 # Stored articles fetched again in one pass because their feed or sitemap says they changed;
@@ -51,9 +52,14 @@ class StoreSnapshot:
         )
 
     @classmethod
-    def read(cls, store_path: Path) -> StoreSnapshot:
-        with open_store(store_path) as store:
+    def read(cls, where: Path | Config) -> StoreSnapshot:
+        with _open(where) as store:
             return cls.load(store)
+
+
+def _open(where: Path | Config) -> Store:
+    """The dataset a config names ([store] url or path), or the SQLite file at a path."""
+    return open_store(where) if isinstance(where, Path) else open_config_store(where)
 
 
 class Admission(Enum):
@@ -201,14 +207,14 @@ def _path(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def load_validators(store_path: Path, source: str) -> Validators:
+def load_validators(where: Path | Config, source: str) -> Validators:
     """What a source's discovery pages answered last time (see crawler/discovery.py)."""
-    with open_store(store_path) as store:
+    with _open(where) as store:
         return store.load_validators(source)
 
 
-def save_validators(store_path: Path, source: str, validators: Validators) -> None:
-    with open_store(store_path) as store:
+def save_validators(where: Path | Config, source: str, validators: Validators) -> None:
+    with _open(where) as store:
         store.save_validators(source, validators)
 
 

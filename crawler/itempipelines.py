@@ -36,7 +36,7 @@ from pipelines.models import Page, PageHints
 from pipelines.pool import PageFailed
 from pipelines.process import NOT_AN_ARTICLE, ProcessOptions, is_gone, store_page
 from pipelines.seeds import import_seeds
-from pipelines.store import Store, StoreError, open_store
+from pipelines.store import Store, StoreError, open_config_store
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class StorePipeline:
             dedup=config.dedup,
         )
         assert crawler.stats is not None
-        store = open_store(config.store_path)
+        store = open_config_store(config)
         store.sync_at_checkpoints()  # article writes: see the method
         settings = crawler.settings
         workers = settings.get("NEWSWATCH_WORKERS", config.crawl.workers)

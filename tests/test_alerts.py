@@ -1,11 +1,14 @@
-"""The outbox on a real SQLite file and real SMTP servers on 127.0.0.1: backoff, held mail
+"""The outbox on a real store and real SMTP servers on 127.0.0.1: backoff, held mail
 when the server is down, flood control, subject templates, per-topic recipients, and dry
-runs that change nothing."""
+runs that change nothing. The tests that send through the store run on a SQLite file and
+on PostgreSQL (``db``); the ``newswatch alerts`` commands read the config's SQLite file
+(``sqlite_db``)."""
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,12 +24,12 @@ from pipelines.channels.smtp import SmtpTransport
 from pipelines.config import Config, parse_config
 from pipelines.errors import ConfigError
 from pipelines.outbox import MAX_ATTEMPTS, SendReport, backoff, send_all
-from pipelines.store import Store, open_store, table
+from pipelines.store import Store, open_store
 
 if TYPE_CHECKING:
     from smtpserver import SmtpServer
 
-pytest_plugins = ["smtpserver"]
+pytest_plugins = ["smtpserver", "services.postgres"]
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 BASE_TOML = """
@@ -46,9 +49,19 @@ def make_config(tmp_path: Path, extra: str = "") -> Config:
 
 
 def insert_row(db: sqlite_utils.Database, name: str, row: dict[str, Any]) -> int:
-    pk = table(db, name).insert(row).last_pk
-    assert isinstance(pk, int)
-    return pk
+    marks = ", ".join("?" * len(row))
+    pk = db.execute(f"INSERT INTO {name} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+    assert isinstance(pk.lastrowid, int)
+    return pk.lastrowid
+
+
+def store_of(db: sqlite_utils.Database, cfg: Config) -> Store:
+    """The store over ``db``'s connection, whichever the backend."""
+    if isinstance(db, sqlite_utils.Database):
+        return Store(db, cfg.store_path)
+    from pipelines.store.pg_ops import PostgresStore
+
+    return PostgresStore(db, "postgresql")
 
 
 def send_pending(
@@ -58,7 +71,7 @@ def send_pending(
     **options: Any,
 ) -> SendReport:
     """One send over the email channel (``transport`` None: a dry run)."""
-    store = Store(db, cfg.store_path)
+    store = store_of(db, cfg)
     if transport is None:
         return send_all(store, cfg, [], dry_run=True, **options)
     return send_all(store, cfg, [EmailChannel(transport)], **options)
@@ -107,7 +120,14 @@ def outbox(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> sqlite_utils.Database:
+def db(open_backend_store: Callable[[], Store]) -> sqlite_utils.Database:
+    """The connection of a store on each backend (PostgreSQL's speaks the same calls)."""
+    return open_backend_store().db
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> sqlite_utils.Database:
+    """The SQLite file of the config the ``newswatch alerts`` commands read."""
     return open_store(tmp_path / "nw.db").db
 
 
@@ -179,18 +199,18 @@ def test_server_down_costs_no_attempt_and_the_next_send_delivers_each_once(
 
 
 def test_when_the_server_is_down_the_notices_wait_without_another_try(
-    tmp_path: Path, db: sqlite_utils.Database, closed_port: int
+    tmp_path: Path, sqlite_db: sqlite_utils.Database, closed_port: int
 ) -> None:
     config = tmp_path / "nw.toml"
     config.write_text(BASE_TOML, "utf-8")
-    add_article(db, 1)
+    add_article(sqlite_db, 1)
     notice = {"source": "bladi", "kind": "failing", "run_id": 1, "detail": "{}"}
-    insert_row(db, "notices", {**notice, "created_at": T0.isoformat(), "status": "pending"})
+    insert_row(sqlite_db, "notices", {**notice, "created_at": T0.isoformat(), "status": "pending"})
     env = {"NEWSWATCH_SMTP_URL": f"smtp://127.0.0.1:{closed_port}"}
     result = CliRunner().invoke(main, ["--config", str(config), "alerts", "send"], env=env)
     assert result.exit_code == 3, result.output
     assert "1 kept for the next pass (server not reached)" in result.output
-    [row] = db.query("SELECT status, attempts, last_error FROM notices")
+    [row] = sqlite_db.query("SELECT status, attempts, last_error FROM notices")
     assert row == {"status": "pending", "attempts": 0, "last_error": None}  # not tried
 
 
@@ -268,7 +288,7 @@ def test_resend_puts_a_failed_alert_back_with_fresh_attempts(
     cfg = make_config(tmp_path)
     add_article(db, 1)
     db.execute("UPDATE alerts SET status = 'failed', attempts = 5, last_error = 'x'")
-    assert Store(db, cfg.store_path).resend_alerts([1, 99]) == 1
+    assert store_of(db, cfg).resend_alerts([1, 99]) == 1
     assert send_pending(db, SmtpTransport.from_url(smtp_server.url), cfg).sent == 1
     (row,) = outbox(db)
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)
@@ -284,37 +304,43 @@ def test_resend_puts_a_failed_alert_back_with_fresh_attempts(
     ],
 )
 def test_dry_run_and_preview_print_the_next_message_and_change_nothing(
-    tmp_path: Path, db: sqlite_utils.Database, command: list[str]
+    tmp_path: Path, sqlite_db: sqlite_utils.Database, command: list[str]
 ) -> None:
     make_config(tmp_path)
     for n in range(2):
-        add_article(db, n)
-    db.execute(
+        add_article(sqlite_db, n)
+    sqlite_db.execute(
         "UPDATE alerts SET attempts = 2, last_error = 'refused', next_attempt_at = ? WHERE id = 2",
         [(T0 - timedelta(days=1)).isoformat()],
     )
-    before = outbox(db)
+    before = outbox(sqlite_db)
     command = [part.replace("{tmp}", str(tmp_path)) for part in command]
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "nw.toml"), *command])
     assert result.exit_code == 0, result.output
     assert "Article 0" in result.output
     if "--html" in command:
         assert "Article 0" in (tmp_path / "out.html").read_text("utf-8")
-    assert outbox(db) == before
+    assert outbox(sqlite_db) == before
     assert not (tmp_path / "mail").exists()
 
 
-def test_preview_with_nothing_queued_says_so(tmp_path: Path, db: sqlite_utils.Database) -> None:
+def test_preview_with_nothing_queued_says_so(
+    tmp_path: Path, sqlite_db: sqlite_utils.Database
+) -> None:
     make_config(tmp_path)
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "nw.toml"), "alerts", "preview"])
     assert result.exit_code == 0
     assert "no alert is waiting" in result.output
 
 
-def test_alerts_list_shows_why_an_alert_failed(tmp_path: Path, db: sqlite_utils.Database) -> None:
+def test_alerts_list_shows_why_an_alert_failed(
+    tmp_path: Path, sqlite_db: sqlite_utils.Database
+) -> None:
     make_config(tmp_path)
-    add_article(db, 1)
-    db.execute("UPDATE alerts SET status = 'failed', attempts = 5, last_error = '550 no such user'")
+    add_article(sqlite_db, 1)
+    sqlite_db.execute(
+        "UPDATE alerts SET status = 'failed', attempts = 5, last_error = '550 no such user'"
+    )
     result = CliRunner().invoke(
         main, ["--config", str(tmp_path / "nw.toml"), "alerts", "list", "--status", "failed"]
     )
@@ -323,11 +349,11 @@ def test_alerts_list_shows_why_an_alert_failed(tmp_path: Path, db: sqlite_utils.
 
 
 def test_send_command_reports_the_backoff_and_now_retries_at_once(
-    tmp_path: Path, db: sqlite_utils.Database, smtp_rejecting_server: SmtpServer
+    tmp_path: Path, sqlite_db: sqlite_utils.Database, smtp_rejecting_server: SmtpServer
 ) -> None:
     config = tmp_path / "nw.toml"
     config.write_text(BASE_TOML.replace("analyst@example.org", "nobody@example.org"), "utf-8")
-    add_article(db, 1)
+    add_article(sqlite_db, 1)
     env = {"NEWSWATCH_SMTP_URL": smtp_rejecting_server.url}
     runner = CliRunner()
 
@@ -342,10 +368,10 @@ def test_send_command_reports_the_backoff_and_now_retries_at_once(
     waiting = send()
     assert waiting.exit_code == 0  # nothing was due, so nothing failed
     assert "1 waiting to retry" in waiting.output
-    assert outbox(db)[0]["attempts"] == 1
+    assert outbox(sqlite_db)[0]["attempts"] == 1
     forced = send("--now")
     assert forced.exit_code == 3
-    assert outbox(db)[0]["attempts"] == 2
+    assert outbox(sqlite_db)[0]["attempts"] == 2
 
 
 @pytest.mark.parametrize(

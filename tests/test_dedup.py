@@ -1,11 +1,11 @@
 """Deduplication semantics (docs/extraction.md, "Deduplication"), each case against a real
-SQLite file."""
+store: a SQLite file, and a PostgreSQL database (the ``store`` fixture runs on both)."""
 
 from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +22,14 @@ from pipelines.models import DedupRules
 from pipelines.seeds import import_seeds, seed_files
 from pipelines.store import Store, open_store, table
 
+pytest_plugins = ["services.postgres"]  # open_backend_store: SQLite and PostgreSQL
+
 SEED_FR = "001_62e89c347e542044.txt"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(tmp_path / "nw.db") as opened:
+def store(open_backend_store: Callable[[], Store]) -> Iterator[Store]:
+    with open_backend_store() as opened:
         import_seeds(opened, [])
         yield opened
 
@@ -101,7 +103,7 @@ def test_same_story_in_another_language_is_new(store: Store) -> None:
     # The English seed tells the January 2023 meeting that the French seed 001 also tells.
     # Take the English seed out of the index: the French one must not claim its text.
     english_id = seed_id(store, "003_644d7ec9ad0a14b6.txt")
-    english = table(store.db, "articles").get(english_id)["text"]
+    english = store.article_text(english_id) or ""
     store.db.execute("DELETE FROM shingles WHERE article_id = ?", [english_id])
     store.db.execute("UPDATE articles SET content_hash = 'x' WHERE id = ?", [english_id])
     assert find_duplicate(store, english) is None

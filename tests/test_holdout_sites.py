@@ -138,7 +138,11 @@ class Outcome:
         return precision, recall
 
 
-def _query(db: Path, sql: str) -> list[sqlite3.Row]:
+def _query(db: Path | tuple[str, str], sql: str) -> list[sqlite3.Row]:
+    if isinstance(db, tuple):  # PostgreSQL: (url, password)
+        from services.postgres import query_postgres
+
+        return query_postgres(db[0], sql, (), db[1])  # type: ignore[return-value]
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     try:
@@ -163,16 +167,23 @@ def _plain_text(msg: Message) -> str:
     return ""
 
 
-def _collect(bases: Mapping[str, str], work: Path, result: Any, seconds: float) -> Outcome:
-    db = work / "newswatch.db"
-    rows = _query(db, "SELECT * FROM articles") if db.exists() else []
+def _collect(
+    bases: Mapping[str, str],
+    work: Path,
+    result: Any,
+    seconds: float,
+    postgres: tuple[str, str] | None = None,
+) -> Outcome:
+    db: Path | tuple[str, str] = postgres or work / "newswatch.db"
+    exists = postgres is not None or (work / "newswatch.db").exists()
+    rows = _query(db, "SELECT * FROM articles") if exists else []
     alerts = (
         _query(
             db,
             "SELECT alerts.*, articles.url, articles.url_key AS key FROM alerts"
             " JOIN articles ON articles.id = alerts.article_id",
         )
-        if db.exists()
+        if exists
         else []
     )
     seed_ids = {
@@ -310,17 +321,31 @@ def print_report(o: Outcome) -> None:
     print("=" * 100)
 
 
-@pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def outcome(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Outcome]:
+    """One pass over the holdout sites, with the dataset in a SQLite file, then in
+    PostgreSQL: every test below reads both."""
+    from services.postgres import PASSWORD_ENV, point_at, session_server
+
     work = tmp_path_factory.mktemp("holdout")
     config = work / "newswatch.toml"
+    postgres: tuple[str, str] | None = None
     with serve_sites(HOLDOUT_DIR, SITES) as servers:
         bases = {name: servers[name] for name in SITES}
         write_config(config, MANIFEST, bases)
+        if request.param == "postgresql":
+            server = session_server()
+            name = server.fresh_database()
+            request.addfinalizer(lambda: server.drop_database(name))
+            postgres = (server.url(name), server.password)
+            point_at(config, postgres[0])
+        env = {PASSWORD_ENV: postgres[1]} if postgres else {}
         started = time.monotonic()
-        result = run_newswatch("run", config=config, timeout=RUN_TIMEOUT)
+        result = run_newswatch("run", config=config, timeout=RUN_TIMEOUT, env=env)
         seconds = time.monotonic() - started
-    o = _collect(bases, work, result, seconds)
+    o = _collect(bases, work, result, seconds, postgres)
     print_report(o)
     yield o
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 import mailbox
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import run_newswatch
+from services.dataset import query_dataset
 
 from samples.localserver import RequestRecord, SiteServers, serve_sites
 from samples.sitegen import article_html, article_path, article_title, published, write_site
 
 pytestmark = pytest.mark.crawl  # every test runs newswatch passes
+pytest_plugins = ["services.postgres"]  # use_store_backend: the main case on PostgreSQL too
 
 ARTICLES = 30
 PATTERN = r"/news/\d{4}/\d\d/story-"
@@ -97,13 +98,7 @@ def run(config: Path, *args: str) -> str:
     return result.out
 
 
-def query(config: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(config.parent / "newswatch.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+query = query_dataset
 
 
 def articles_asked(log: list[RequestRecord]) -> list[str]:
@@ -123,11 +118,11 @@ def add_to_feed(folder: Path, items: str) -> None:
 
 
 def test_unchanged_site_costs_304s_and_new_articles_cost_one_request_each(
-    tmp_path: Path, site: tuple[SiteServers, Path]
+    tmp_path: Path, site: tuple[SiteServers, Path], use_store_backend: Callable[[Path], Path]
 ) -> None:
     servers, folder = site
     base = servers["gen"]
-    config = write_config(tmp_path, base)
+    config = use_store_backend(write_config(tmp_path, base))  # on SQLite and on PostgreSQL
     run(config)
     first = servers.requests("gen")
     assert [r.target for r in first].count("/robots.txt") == 1  # Scrapy's read serves both

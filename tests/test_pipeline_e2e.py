@@ -1,16 +1,19 @@
 """The whole pipeline on real components: a Scrapy crawl of sites served on 127.0.0.1, a real
-SQLite file, a real Maildir or SMTP server. Expected values come from the sites' MANIFEST."""
+SQLite file (and, for the main cases, a real PostgreSQL), a real Maildir or SMTP server.
+Expected values come from the sites' MANIFEST."""
 
 from __future__ import annotations
 
 import json
 import mailbox
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from conftest import run_newswatch
+from services.dataset import query_dataset
 
 from samples.demo import DEMO_SITES
 from samples.localserver import SITES_DIR, SiteServers
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.crawl  # every test runs newswatch or scrapy in a child process
 
-pytest_plugins = ["smtpserver"]
+pytest_plugins = ["smtpserver", "services.postgres"]
 
 MANIFEST = load_manifest(SITES_DIR)
 
@@ -31,13 +34,7 @@ def articles_of(site: str) -> list[SampleArticle]:
     return [a for a in MANIFEST[site].articles if a.stored]
 
 
-def query(config: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(config.parent / "newswatch.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+query = query_dataset
 
 
 def article_requests(servers: SiteServers, site: str) -> list[str]:
@@ -49,7 +46,10 @@ def article_requests(servers: SiteServers, site: str) -> list[str]:
     ]
 
 
-def test_first_pass_stores_the_right_rows(config_path: Path, servers: SiteServers) -> None:
+def test_first_pass_stores_the_right_rows(
+    config_path: Path, servers: SiteServers, use_store_backend: Callable[[Path], Path]
+) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     result = run_newswatch("run", config=config_path)
     assert result.code == 0, result.err
     rows = {r["url"]: r for r in query(config_path, "SELECT * FROM articles")}
@@ -73,8 +73,9 @@ def test_first_pass_stores_the_right_rows(config_path: Path, servers: SiteServer
 
 
 def test_copies_raise_no_alert_and_new_relevant_items_one_each(
-    config_path: Path, servers: SiteServers
+    config_path: Path, servers: SiteServers, use_store_backend: Callable[[Path], Path]
 ) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     assert run_newswatch("run", config=config_path).code == 0
     alerted = [
         r["url"]
@@ -96,8 +97,9 @@ def test_copies_raise_no_alert_and_new_relevant_items_one_each(
 
 
 def test_second_pass_fetches_no_article_and_alerts_nothing(
-    config_path: Path, servers: SiteServers
+    config_path: Path, servers: SiteServers, use_store_backend: Callable[[Path], Path]
 ) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     assert run_newswatch("run", config=config_path).code == 0
     before = query(config_path, "SELECT count(*) FROM alerts")[0][0]
     servers.clear_requests()

@@ -80,12 +80,12 @@ def alerts_send(state: State, dry_run: bool, now: bool) -> None:
         newswatch alerts send --now
     """
     from pipelines.outbox import open_channels, send_all
-    from pipelines.store import open_store
-    from pipelines.store.lock import pass_lock
+    from pipelines.store import open_config_store
+    from pipelines.store.lock import store_pass_lock
 
     config = state.config
     channels = [] if dry_run else open_channels(config)
-    with pass_lock(config.store_path), open_store(config.store_path) as store:
+    with store_pass_lock(config), open_config_store(config) as store:
         report = send_all(store, config, channels, dry_run=dry_run, ignore_backoff=now)
     if dry_run:
         for outgoing in report.messages:
@@ -166,9 +166,9 @@ def alerts_resend(state: State, alert_ids: tuple[int, ...]) -> None:
     Example:
         newswatch alerts resend 12 13
     """
-    from pipelines.store import open_store
+    from pipelines.store import open_config_store
 
-    with open_store(state.config.store_path) as store:
+    with open_config_store(state.config) as store:
         unknown = store.unknown_alert_ids(alert_ids)
         if unknown:
             ids = ", ".join(str(i) for i in unknown)

@@ -63,7 +63,9 @@ class _StorePath:
     def __str__(self) -> str:
         for arg in self.args:
             if isinstance(arg, State) and arg._config is not None:
-                return str(arg._config.store_path)
+                from pipelines.store import store_name
+
+                return store_name(arg._config)
         return "database"
 
 
@@ -90,12 +92,14 @@ def open_existing_store(state: State) -> Store:
 
     Use it as ``with open_existing_store(state) as store: ...``.
     """
-    from pipelines.store import open_store
+    from pipelines.store import open_config_store
 
+    if state.config.store_url:  # the server says when the database is missing
+        return open_config_store(state.config)
     path = state.config.store_path
     if not path.is_file():
         raise UsageError(
             f"no database at {path} yet (config {state.config.path}); "
             f"`newswatch --config {state.config.path} init` or a pass creates it"
         )
-    return open_store(path)
+    return open_config_store(state.config)

@@ -26,13 +26,13 @@ def init(state: State) -> None:
         newswatch --config newswatch.toml init
     """
     from pipelines.seeds import import_seeds, seed_files
-    from pipelines.store import open_store
+    from pipelines.store import open_config_store, store_name
 
     config = state.config
-    with open_store(config.store_path) as store:
+    with open_config_store(config) as store:
         added = import_seeds(store, config.topics)
     click.echo(
-        f"database {config.store_path}: ready; seed corpus: {added} added, "
+        f"database {store_name(config)}: ready; seed corpus: {added} added, "
         f"{len(seed_files())} in all"
     )
 
@@ -80,7 +80,7 @@ def run(
     from crawler.cli.progress import LiveSources, print_new_relevant, print_unattended
     from crawler.passes import run_pass
     from pipelines.outbox import open_channels
-    from pipelines.store import open_store
+    from pipelines.store import open_config_store
 
     config = state.config
     sources = [config.source(n) for n in only] if only else config.enabled_sources()
@@ -101,7 +101,7 @@ def run(
         )
     if live:
         print_pass(report)
-        with open_store(config.store_path) as store:
+        with open_config_store(config) as store:
             print_new_relevant(store.new_relevant_of_run(report.run_id))
     else:
         print_unattended(report)

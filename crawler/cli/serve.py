@@ -41,6 +41,11 @@ def serve(state: State, port: int, write_metadata: Path | None) -> None:
     """
     from pipelines.datasette import build_metadata
 
+    if state.config.store_url:
+        raise UsageError(
+            "newswatch serve runs Datasette on the SQLite file; this dataset is in PostgreSQL"
+            " ([store] url): read it with a PostgreSQL client"
+        )
     with open_existing_store(state) as store:  # migrated: the views exist
         tables = store.table_names()
     path = state.config.store_path

@@ -14,7 +14,7 @@ from crawler.cli.passtable import errors_text, table
 from crawler.discovery import DiscoveryRecord
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ExitCode
-from pipelines.store import Store, open_store
+from pipelines.store import Store, open_config_store
 
 _STATUS_COLUMNS = (
     "source",
@@ -58,7 +58,7 @@ def status(state: State, n: int, as_json: bool) -> None:
         newswatch sources status
         newswatch sources status --passes 24 --json | jq 'select(.state == "failing")'
     """
-    with open_store(state.config.store_path) as store:
+    with open_config_store(state.config) as store:
         rows = source_status(store, state.config, n)
     failing = [r["source"] for r in rows if r["state"] == "failing"]
     if as_json:

@@ -169,7 +169,7 @@ def story_for(state: State, article: Article) -> dict[str, Any] | None:
 
     if state.config_path is None and not resolve_config_path(None).exists():
         return None
-    if not state.config.store_path.is_file():
+    if not state.config.store_url and not state.config.store_path.is_file():
         return None
     with open_existing_store(state) as store:
         return would_join(store, state.config.stories, article) or {"story_id": None}

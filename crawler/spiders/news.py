@@ -54,7 +54,7 @@ from crawler.sitemaps import (
 )
 from crawler.sources import load_source
 from crawler.stats import Stat, error_key
-from pipelines.config import SourceConfig
+from pipelines.config import Config, SourceConfig
 from pipelines.hooks import hooks_for
 from pipelines.urls import url_key
 
@@ -64,6 +64,7 @@ MAX_SITEMAP_DEPTH = 3  # index -> index -> urlset is as deep as real sites go
 class NewsSpider(ArticlePages):
     name = "news"
     store_path: Path
+    store_config: Config  # the dataset: [store] url or path
     robots: RobotsSitemaps
     pattern: re.Pattern[str] | None  # None: no article_pattern, use the URL-shape heuristic
 
@@ -94,6 +95,7 @@ class NewsSpider(ArticlePages):
         assert isinstance(spider, NewsSpider)
         spider.source, config = load_source(crawler.settings, spider.source_arg)
         spider.store_path = config.store_path
+        spider.store_config = config
         max_pages = 1 if spider.check else config.crawl.max_pages_per_source
         spider.frontier = Frontier(
             max_pages,
@@ -118,8 +120,8 @@ class NewsSpider(ArticlePages):
     async def start(self) -> AsyncIterator[Request]:
         self.budget = start_budget(self.crawler, self.source.name)  # crawler/deadline.py
         if not self.check:
-            self.frontier.begin(self.snapshot or StoreSnapshot.read(self.store_path))
-            self.ledger.previous = load_validators(self.store_path, self.source.name)
+            self.frontier.begin(self.snapshot or StoreSnapshot.read(self.store_config))
+            self.ledger.previous = load_validators(self.store_config, self.source.name)
         for url in self.source.feeds:
             yield self._discovery(url, "feed", self.parse_feed)
         for req in self._sitemaps(self.source.sitemaps):
@@ -142,7 +144,7 @@ class NewsSpider(ArticlePages):
             return
         keep = self.ledger.keepable()
         if keep:
-            save_validators(self.store_path, self.source.name, keep)
+            save_validators(self.store_config, self.source.name, keep)
 
     # -- robots.txt (crawler/robots.py) -------------------------------------------------
     def robots_parsed(self, robotparser: Any, request: Request) -> None:

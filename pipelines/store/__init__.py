@@ -4,13 +4,15 @@ Stages receive a :class:`Store` and call its named operations; none of them writ
 imports sqlite_utils (tests/test_layering.py checks). The operations are grouped by what they
 store, one module each: articles, urls, shingles, validators, outbox, runs, queries; the
 schema and its migrations are in ``schema``, the pass lock in ``lock``. SQLite
-(sqlite-utils) is the embedded backend.
+(sqlite-utils) is the embedded backend; PostgreSQL (``[store] url``) the other one
+(``postgres``, ``pg_schema``): :func:`open_config_store` opens the one a config names.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import sqlite_utils
 
@@ -29,6 +31,9 @@ from pipelines.store.urls import UrlOps
 from pipelines.store.validators import ValidatorOps, Validators
 from pipelines.store.views import ReportOps
 
+if TYPE_CHECKING:
+    from pipelines.config import Config
+
 __all__ = [
     "MIGRATIONS",
     "Store",
@@ -36,9 +41,12 @@ __all__ = [
     "Validators",
     "migrate",
     "migration",
+    "open_config_store",
     "open_db",
+    "open_postgres_store",
     "open_store",
     "probe_database",
+    "store_name",
     "store_errors",
     "table",
     "transaction",
@@ -60,6 +68,41 @@ class Store(
     StoreBase,
 ):
     """The dataset, through named operations (see the modules of this package)."""
+
+
+def open_config_store(config: Config) -> Store:
+    """The dataset ``config`` names: PostgreSQL at ``[store] url`` when it is set, else the
+    SQLite file at ``[store] path`` (created and migrated if needed)."""
+    if config.store_url:
+        return open_postgres_store(config.store_url)
+    return open_store(config.store_path)
+
+
+def store_name(config: Config) -> str:
+    """How messages name the dataset ``config`` names: its file, or
+    ``postgresql://user@host:port/db`` (never a password)."""
+    if config.store_url:
+        from pipelines.store.postgres import display_name
+
+        return display_name(config.store_url)
+    return str(config.store_path)
+
+
+def open_postgres_store(url: str, *, password: str | None = None) -> Store:
+    """Open and migrate the PostgreSQL dataset at ``url`` (the password: ``password``, else
+    NEWSWATCH_STORE_PASSWORD, else libpq's PGPASSWORD or ~/.pgpass). Errors are one
+    StoreError naming ``postgresql://user@host:port/db``."""
+    from pipelines.store.pg_ops import PostgresStore
+    from pipelines.store.pg_schema import migrate_postgres
+    from pipelines.store.postgres import connect
+
+    db = connect(url, password=password)
+    try:
+        migrate_postgres(db)
+    except BaseException:
+        db.close()
+        raise
+    return PostgresStore(cast(sqlite_utils.Database, db), db.name)
 
 
 def open_store(path: Path) -> Store:

@@ -12,7 +12,7 @@ that fails is rolled back whole, so nothing stored is damaged.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
@@ -72,11 +72,36 @@ def transaction(db: sqlite_utils.Database, path: object = None) -> Iterator[None
 
 
 class StoreBase:
-    """The connection every store operation uses."""
+    """The connection every store operation uses.
 
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+    The few SQL fragments that differ between backends are class attributes here (SQLite's;
+    ``pipelines/store/postgres.py`` has PostgreSQL's), formatted into the operations' SQL.
+    """
+
+    # Whether the JSON list of topic matches in ``{column}`` names one of ``{marks}``.
+    TOPIC_IN = (
+        "EXISTS (SELECT 1 FROM json_each(coalesce({column}, '[]')) m WHERE"
+        " json_extract(m.value, '$.topic') IN ({marks}))"
+    )
+    # A story_features row's features without their words.
+    FEATURES_WITHOUT_TERMS = "json_remove(features, '$.terms')"
+    # The order story links were written in.
+    LINK_ORDER = "l.rowid"
+    # After a SELECT inside a transaction that rewrites what it read: SQLite's write
+    # transaction (BEGIN IMMEDIATE) already keeps every other writer out.
+    FOR_UPDATE = ""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | str) -> None:
         self.db = db
         self.path = path
+
+    def lock_url_keys(self, keys: Iterable[str]) -> None:
+        """Inside a transaction: no other writer stores a page under ``keys`` until it
+        ends. A no-op on SQLite, whose write transaction keeps every other writer out."""
+
+    def column_names(self, table: str) -> set[str]:
+        """The columns of ``table`` (none when there is no such table)."""
+        return {c.name for c in self.db.table(table).columns}
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

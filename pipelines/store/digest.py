@@ -69,7 +69,7 @@ class DigestOps(StoreBase):
     def feed_items(self, topic: str, limit: int) -> list[dict[str, Any]]:
         """The latest relevant originals that matched ``topic``, newest first; with stories,
         one row per story (its earliest report, with the story's counts)."""
-        columns = {c.name for c in table(self.db, "articles").columns}
+        columns = self.column_names("articles")
         stories = "story_id" in columns and "stories" in self.db.table_names()
         rows = [
             dict(r)
@@ -78,9 +78,9 @@ class DigestOps(StoreBase):
                 " a.topics"
                 + (", a.story_id" if stories else ", NULL AS story_id")
                 + " FROM articles a WHERE a.relevant = 1 AND a.duplicate_of IS NULL"
-                " AND a.source != 'seed' AND EXISTS (SELECT 1 FROM json_each(a.topics) j"
-                " WHERE json_extract(j.value, '$.topic') = :topic)"
-                " ORDER BY coalesce(a.published, a.fetched_at) DESC, a.id DESC",
+                " AND a.source != 'seed' AND "
+                + self.TOPIC_IN.format(column="a.topics", marks=":topic")
+                + " ORDER BY coalesce(a.published, a.fetched_at) DESC, a.id DESC",
                 {"topic": topic},
             )
         ]
@@ -112,7 +112,7 @@ class DigestOps(StoreBase):
         return out
 
     def _story_facts(self, story_id: int, group: list[dict[str, Any]]) -> dict[str, Any]:
-        columns = {c.name for c in table(self.db, "stories").columns}
+        columns = self.column_names("stories")
         title = None
         if "title" in columns:
             found = self.db.execute("SELECT title FROM stories WHERE id = ?", [story_id])

@@ -86,15 +86,10 @@ class FeedbackOps(StoreBase):
                     [int(relevant), why, now, earlier[0]],
                 )
             else:
-                table(self.db, "feedback").insert(
-                    {
-                        "article_id": article_id,
-                        "topic": topic,
-                        "relevant": int(relevant),
-                        "why": why,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
+                self.db.execute(
+                    "INSERT INTO feedback (article_id, topic, relevant, why, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [article_id, topic, int(relevant), why, now, now],
                 )
         return earlier is not None
 

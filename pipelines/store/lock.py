@@ -5,6 +5,10 @@ however it dies, so a dead holder can never block the next pass. The file record
 holds it (pid, host, start time): a refused pass names the holder, and a pass that finds
 the record of a holder that never let go (it was killed) reports that stale lock and takes
 it over. A pass that ends, even with an error, empties the file.
+
+On PostgreSQL (``[store] url``) the lock is a session-level advisory lock on the database
+instead (``pipelines/store/postgres.py``): the server drops it when the pass's session ends.
+:func:`store_pass_lock` takes the one a config names.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.clock import utcnow
 from pipelines.errors import NewswatchError
+
+if TYPE_CHECKING:
+    from pipelines.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,24 @@ def read_holder(text: str) -> Holder | None:
         return Holder(int(fields["pid"]), fields.get("host", "?"), fields.get("since", "?"))
     except (KeyError, ValueError):
         return None
+
+
+@contextmanager
+def store_pass_lock(config: Config) -> Iterator[None]:
+    """The pass lock of the dataset ``config`` names: an advisory lock on PostgreSQL, else
+    the lock file beside the SQLite file."""
+    if config.store_url:
+        from pipelines.store.postgres import advisory_pass_lock
+
+        with advisory_pass_lock(config.store_url, _named_refusal):
+            yield
+    else:
+        with pass_lock(config.store_path):
+            yield
+
+
+def _named_refusal(database: str, who: str) -> str:
+    return f"another newswatch pass is running on {database} ({who}); not starting"
 
 
 @contextmanager

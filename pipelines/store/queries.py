@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.store.base import StoreBase, StoreError
-from pipelines.store.schema import table
 
 # The columns ``newswatch export`` writes, in this order (docs/dataset.md says what each is).
 EXPORT_COLUMNS = (
@@ -63,7 +62,7 @@ class QueryOps(StoreBase):
 
     def export_columns(self) -> list[str]:
         """EXPORT_COLUMNS, then the optional ones this dataset has."""
-        have = set(table(self.db, "articles").columns_dict)
+        have = self.column_names("articles")
         return [*EXPORT_COLUMNS, *(c for c in OPTIONAL_EXPORT_COLUMNS if c in have)]
 
     def export_articles(
@@ -96,16 +95,23 @@ class QueryOps(StoreBase):
                 where.append(f"{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
         if chosen.topics:
-            where.append(
-                "EXISTS (SELECT 1 FROM json_each(coalesce(topics, '[]')) m WHERE"
-                f" json_extract(m.value, '$.topic') IN ({', '.join('?' * len(chosen.topics))}))"
-            )
+            marks = ", ".join("?" * len(chosen.topics))
+            where.append(self.TOPIC_IN.format(column="topics", marks=marks))
             params.extend(chosen.topics)
         sql = (
             f"SELECT {', '.join(columns or self.export_columns())} FROM articles"
             f" WHERE {' AND '.join(where)} ORDER BY id"
         )
         yield from self.db.query(sql, params)
+
+    def search_articles(self, words: str, limit: int = 20) -> list[int]:
+        """Ids of the articles whose title or text holds ``words`` (full-text search, accents
+        folded), the best match first."""
+        rows = self.db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
+            [words, limit],
+        )
+        return [int(r[0]) for r in rows]
 
     def table_names(self) -> set[str]:
         """Every table and view of the dataset."""

@@ -89,6 +89,26 @@ class RunOps(StoreBase):
             ],
         )
 
+    def add_run_source(self, run_id: int, name: str, counts: Mapping[str, Any]) -> bool:
+        """One source's counts in a run still ``running`` (``runs.sources``), recorded by a
+        crawl of another process (a Scrapyd job of ``newswatch cluster run``); the pass
+        finishes the run with them. False when the run is not running (any more)."""
+        with self.transaction():
+            rows = list(
+                self.db.query(
+                    f"SELECT status, sources FROM runs WHERE id = ?{self.FOR_UPDATE}", [run_id]
+                )
+            )  # locked until the update: jobs of one pass finish at the same time
+            row = rows[0] if rows else None
+            if row is None or row["status"] != "running":
+                return False
+            sources = json.loads(row["sources"] or "{}")
+            sources[name] = dict(counts)
+            self.db.execute(
+                "UPDATE runs SET sources = ? WHERE id = ?", [json.dumps(sources), run_id]
+            )
+        return True
+
     def record_alerts_sent(self, run_id: int, sent: int) -> None:
         self.db.execute("UPDATE runs SET alerts_sent = ? WHERE id = ?", [sent, run_id])
 

@@ -134,7 +134,7 @@ class StoriesOps(StoryQueryOps):
             "SELECT a.id, a.source, a.lang, a.title, a.published, a.fetched_at,"
             " a.duplicate_of, a.relevant, a.topics, l.story_id, l.via, l.score"
             " FROM story_links l JOIN articles a ON a.id = l.article_id"
-            " WHERE l.settled IS NULL ORDER BY l.rowid"
+            f" WHERE l.settled IS NULL ORDER BY {self.LINK_ORDER}"
         ).fetchall()
         return [
             (
@@ -261,7 +261,7 @@ class StoriesOps(StoryQueryOps):
             found.extend(
                 self.db.execute(
                     "SELECT article_id, story_id, CASE WHEN lang = ? THEN features"
-                    " ELSE json_remove(features, '$.terms') END FROM story_features"
+                    f" ELSE {self.FEATURES_WITHOUT_TERMS} END FROM story_features"
                     " WHERE story_id = ? ORDER BY published DESC, article_id LIMIT ?",
                     [lang, story_id, per_story],
                 )
@@ -292,7 +292,7 @@ class StoriesOps(StoryQueryOps):
         """One more document holding each of ``terms``."""
         self.db.conn.executemany(
             "INSERT INTO story_terms (term, df) VALUES (?, 1)"
-            " ON CONFLICT(term) DO UPDATE SET df = df + 1",
+            " ON CONFLICT(term) DO UPDATE SET df = story_terms.df + 1",
             [(t,) for t in ["", *terms]],
         )
 

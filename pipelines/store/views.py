@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from pipelines.store.base import StoreBase
-from pipelines.store.schema import VIEWS, migration, table
+from pipelines.store.schema import VIEWS, migration
 
 # The day an article belongs to: its publication date as the page gave it (the outlet's
 # own calendar day), else the day it was stored.
@@ -48,7 +48,19 @@ SELECT a.id, {_DAY} AS day, a.source, a.lang, a.title, a.url, a.overlap,
 FROM articles a JOIN articles o ON o.id = a.duplicate_of
 """
 
-SOURCE_ACTIVITY = """
+# The end of source_activity on both backends: the stored and read sides joined per day.
+ACTIVITY_BY_DAY = """), days AS (SELECT source, day FROM stored UNION SELECT source, day FROM read)
+SELECT d.source, d.day, coalesce(r.passes, 0) AS passes, coalesce(r.requests, 0) AS requests,
+       coalesce(r.errors, 0) AS errors, coalesce(s.articles, 0) AS articles,
+       coalesce(s.originals, 0) AS originals, coalesce(s.copies, 0) AS copies,
+       coalesce(s.relevant, 0) AS relevant
+FROM days d
+LEFT JOIN stored s ON s.source = d.source AND s.day = d.day
+LEFT JOIN read r ON r.source = d.source AND r.day = d.day
+"""
+
+SOURCE_ACTIVITY = (
+    """
 WITH stored AS (
   SELECT a.source, substr(a.fetched_at, 1, 10) AS day, count(*) AS articles,
          sum(a.duplicate_of IS NULL) AS originals, sum(a.duplicate_of IS NOT NULL) AS copies,
@@ -60,15 +72,9 @@ WITH stored AS (
          sum((SELECT coalesce(sum(e.value), 0)
               FROM json_each(coalesce(json_extract(s.value, '$.errors'), '{}')) e)) AS errors
   FROM runs r, json_each(coalesce(r.sources, '{}')) s GROUP BY 1, 2
-), days AS (SELECT source, day FROM stored UNION SELECT source, day FROM read)
-SELECT d.source, d.day, coalesce(r.passes, 0) AS passes, coalesce(r.requests, 0) AS requests,
-       coalesce(r.errors, 0) AS errors, coalesce(s.articles, 0) AS articles,
-       coalesce(s.originals, 0) AS originals, coalesce(s.copies, 0) AS copies,
-       coalesce(s.relevant, 0) AS relevant
-FROM days d
-LEFT JOIN stored s ON s.source = d.source AND s.day = d.day
-LEFT JOIN read r ON r.source = d.source AND r.day = d.day
 """
+    + ACTIVITY_BY_DAY
+)
 
 VIEWS.update(
     {
@@ -120,10 +126,9 @@ class ReportOps(StoreBase):
     def top_stories(self, since: str, until: str, limit: int) -> list[dict[str, Any]] | None:
         """The period's stories with most articles (those with a relevant article when the
         table says so), or None when the dataset has no stories."""
-        stories = table(self.db, "stories")
-        if not stories.exists():
+        have = self.column_names("stories")
+        if not have:
             return None
-        have = stories.columns_dict
         relevant = " AND relevant = 1" if "relevant" in have else ""
         last = "last_seen" if "last_seen" in have else "updated_at"
         return list(
