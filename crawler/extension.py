@@ -11,12 +11,17 @@ Driven by a pass (``crawler/passes.py``, several sources in one process), the pa
 the run and the lock: it puts its :class:`~crawler.recorder.SourceCounts` in the
 ``NEWSWATCH_PASS_COUNTS`` setting, and the extension only hands each source's counts to it.
 A dry run (``newswatch sources check``) records nothing.
+
+A Scrapyd job of ``newswatch cluster run`` (``crawler/cluster.py``) gets the run of its
+pass in the ``NEWSWATCH_RUN_ID`` setting: the pass holds the lock and owns the run, and
+the extension adds its source's counts to that run (the pass records health and sends).
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import ExitStack
+from dataclasses import asdict
 from typing import Any
 
 from scrapy import Spider, signals
@@ -30,10 +35,11 @@ from crawler.spiders.news import NewsSpider
 from crawler.stats import SourceReport
 from pipelines.config import Config
 from pipelines.errors import ExitCode
-from pipelines.store import StoreError, open_store
-from pipelines.store.lock import PassRunning, pass_lock
+from pipelines.store import StoreError, open_config_store
+from pipelines.store.lock import PassRunning, store_pass_lock
 
 PASS_COUNTS_SETTING = "NEWSWATCH_PASS_COUNTS"
+RUN_ID_SETTING = "NEWSWATCH_RUN_ID"  # a job of `newswatch cluster run`: its pass's run
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,7 @@ class RunRecorder:
         self.counts = counts
         self.config = config
         self.run_id: int | None = None
+        self.joined = False  # the run belongs to a pass of another process
         self.lock = ExitStack()
 
     @classmethod
@@ -68,7 +75,10 @@ class RunRecorder:
             recorder = cls(crawler.stats, counts=counts)
         else:
             recorder = cls(crawler.stats, config=config_from_settings(settings))
-            recorder.begin_or_exit()
+            if run_id := settings.getint(RUN_ID_SETTING):
+                recorder.join_or_exit(run_id)
+            else:
+                recorder.begin_or_exit()
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
@@ -89,16 +99,31 @@ class RunRecorder:
             log.error("newswatch: database error: %s", exc)
             raise SystemExit(ExitCode.STORE) from None
 
+    def join_or_exit(self, run_id: int) -> None:
+        """Record into the run of a pass that another process holds (a cluster pass); a run
+        that is not running any more (its pass ended) ends the crawl here, with one line."""
+        assert self.config is not None
+        try:
+            with open_config_store(self.config) as store:
+                row = store.run_row(run_id)
+        except StoreError as exc:
+            log.error("newswatch: database error: %s", exc)
+            raise SystemExit(ExitCode.STORE) from None
+        if row is None or row["status"] != "running":
+            log.error("newswatch: run %d is not running: its pass has ended", run_id)
+            raise SystemExit(ExitCode.FAILED)
+        self.run_id, self.joined = run_id, True
+
     def open_run(self) -> None:
         """The ``runs`` row of this crawl (a run a killed crawl left running is closed)."""
         assert self.config is not None
-        with open_store(self.config.store_path) as store:
+        with open_config_store(self.config) as store:
             self.run_id = open_run(store)
 
     def take_lock(self) -> None:
         """Raises PassRunning (naming the holder) when another pass runs on the dataset."""
         assert self.config is not None
-        self.lock.enter_context(pass_lock(self.config.store_path))
+        self.lock.enter_context(store_pass_lock(self.config))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         report = SourceReport.from_stats(self.source_name(spider), self.stats.get_stats())
@@ -114,7 +139,13 @@ class RunRecorder:
         assert self.config is not None
         if self.run_id is None:  # the spider never opened
             return
-        with open_store(self.config.store_path) as store:
+        if self.joined:  # the pass finishes the run and records health
+            with open_config_store(self.config) as store:
+                added = store.add_run_source(self.run_id, report.name, asdict(report))
+            log.info("run %d: %s: %d new%s", self.run_id, report.name, report.new,
+                     "" if added else " (not recorded: the run has ended)")  # fmt: skip
+            return
+        with open_config_store(self.config) as store:
             health = finish_run(store, self.run_id, [report], self.config)
         state = health.get(report.name)
         log.info(

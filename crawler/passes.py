@@ -42,8 +42,8 @@ from crawler.spiders.news import NewsSpider
 from crawler.stats import SourceReport
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ExitCode
-from pipelines.store import Store, open_store, store_errors
-from pipelines.store.lock import pass_lock
+from pipelines.store import Store, open_config_store, store_errors
+from pipelines.store.lock import store_pass_lock
 
 if TYPE_CHECKING:
     from pipelines.channels import Channel
@@ -112,8 +112,8 @@ def run_pass(
     # A store that cannot be written (locked past its busy timeout, a full disk) ends the
     # pass with one StoreError (exit 4); the crawl stops at the first one (see
     # crawler/itempipelines.py), and the run left `running` is `interrupted` next pass.
-    with pass_lock(config.store_path), store_errors(config.store_path):
-        with open_store(config.store_path) as store:
+    with store_pass_lock(config), store_errors(config.store_path):
+        with open_config_store(config) as store:
             run_id = open_run(store)
             snapshot = StoreSnapshot.load(store)
         counts = SourceCounts(on_source)
@@ -127,11 +127,24 @@ def run_pass(
             quiet=quiet,
             on_tick=on_tick,
         )
-        report = PassReport(run_id, counts.of([s.name for s in chosen]))
-        with open_store(config.store_path) as store:
-            report.health = finish_run(store, run_id, report.sources, config)
-            if channels is not None:
-                report.delivery = send(store, config, channels, run_id)
+        report = finish_pass(config, run_id, counts.of([s.name for s in chosen]), channels)
+    return report
+
+
+def finish_pass(
+    config: Config,
+    run_id: int,
+    sources: list[SourceReport],
+    channels: Sequence[Channel] | None,
+) -> PassReport:
+    """Steps 4 and 5, with the pass lock held: finish the run with each source's counts,
+    record their health, send what the outbox holds. ``newswatch cluster run``
+    (``crawler/cluster.py``) ends its passes here too."""
+    report = PassReport(run_id, sources)
+    with open_config_store(config) as store:
+        report.health = finish_run(store, run_id, report.sources, config)
+        if channels is not None:
+            report.delivery = send(store, config, channels, run_id)
     return report
 
 

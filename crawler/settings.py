@@ -10,6 +10,8 @@ alike. The extension (``crawler/extension.py``) records a bare ``scrapy crawl`` 
 BOT_NAME = "newswatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl news -a sources=A,B` for the shards of `newswatch cluster run`.
+COMMANDS_MODULE = "crawler.commands"
 
 ADDONS = {"crawler.addon.CrawlConfigAddon": 0}
 EXTENSIONS = {"crawler.extension.RunRecorder": 500}

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from services.dataset import query_dataset
 
 from pipelines.errors import ExitCode
 from pipelines.store import open_store
@@ -85,13 +86,7 @@ def scrapy_crawl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def rows(config: Path, sql: str) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(config.parent / "newswatch.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+rows = query_dataset
 
 
 def test_scrapy_crawl_gets_the_config_s_crawl_settings_and_records_a_run(

@@ -114,6 +114,7 @@ main.help = (main.help or "").format(
 # ``newswatch run`` does not pay for the modules of ``export``, ``serve`` or ``report``.
 _COMMANDS = {
     "alerts": "crawler.cli.alerts:alerts",
+    "cluster": "crawler.cli.cluster:cluster",
     "demo": "crawler.cli.run:demo",
     "doctor": "crawler.cli.ops:doctor",
     "export": "crawler.cli.export:export",

@@ -1,0 +1,1 @@
+"""newswatch's Scrapy commands (``COMMANDS_MODULE`` in ``crawler/settings.py``)."""
