@@ -163,13 +163,20 @@ def _insert(
     dup = find_duplicate(store, article.text, rules=options.dedup, prepared=marks)
     now = utcnow()
     with store.transaction():
-        article_id = store.insert_article(_row(article, page, matches, dup, now, marks))
-        if dup is None:
-            index_document(store, article_id, article.text, marks.index)
-        _remember(store, page, keys, "article", article_id)
-        alerts = 0
-        if dup is None and _alertable(article, options):
-            alerts = store.queue_alerts(article_id, _alerting(matches), now)
+        # Asked again inside the write transaction: another crawl (a Scrapyd job, a process
+        # on a shared frontier) may have stored the page since it was looked up.
+        store.lock_url_keys(keys)
+        stored = store.article_id_by_keys(keys)
+        if stored is None:
+            article_id = store.insert_article(_row(article, page, matches, dup, now, marks))
+            if dup is None:
+                index_document(store, article_id, article.text, marks.index)
+            _remember(store, page, keys, "article", article_id)
+            alerts = 0
+            if dup is None and _alertable(article, options):
+                alerts = store.queue_alerts(article_id, _alerting(matches), now)
+    if stored is not None:
+        return _update(store, stored, prepared, page, options, keys)
     return Outcome(
         "duplicate" if dup else "new",
         article_id,
