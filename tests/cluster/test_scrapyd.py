@@ -4,11 +4,13 @@ node dies (SIGKILL to it and its jobs) in the middle of the pass."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +22,9 @@ if TYPE_CHECKING:
     from smtpserver import SmtpServer
 
 pytestmark = pytest.mark.crawl
-pytest_plugins = ["smtpserver"]
+pytest_plugins = ["smtpserver", "services.postgres"]
 
+PASSWORD_ENV = "NEWSWATCH_STORE_PASSWORD"  # the jobs' and the pass's, never the config's
 PASS_SECONDS = 120  # the most a pass may take here before the test fails
 SHARDS = {"sources_per_job": 2}
 
@@ -34,9 +37,18 @@ def sites(tmp_path: Path) -> Iterator[Sites]:
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ScrapydNode]]:
-    """Two nodes for the module (the project is deployed once); the last test kills one."""
+    """Two nodes for the module (the project is deployed once); the last test kills one.
+
+    Their jobs inherit the nodes' environment, as on a real node: it holds the password of
+    the session's PostgreSQL server when one runs, for the passes whose dataset is there."""
+    from services.postgres import session_server
+
+    env = {}
+    with contextlib.suppress(pytest.skip.Exception):  # no PostgreSQL: SQLite passes still run
+        env[PASSWORD_ENV] = session_server().password
     try:
-        with scrapyd_nodes(tmp_path_factory.mktemp("scrapyd"), 2, max_proc=2) as started:
+        root = tmp_path_factory.mktemp("scrapyd")
+        with scrapyd_nodes(root, 2, max_proc=2, env=env) as started:
             yield started
     except ServiceUnavailable as exc:
         unavailable(str(exc))
@@ -72,12 +84,18 @@ def scheduled_on(out: str) -> Counter[str]:
 
 
 def test_two_nodes_crawl_eight_sources_once(
-    tmp_path: Path, sites: Sites, nodes: list[ScrapydNode], smtp_server: SmtpServer
+    tmp_path: Path,
+    sites: Sites,
+    nodes: list[ScrapydNode],
+    smtp_server: SmtpServer,
+    use_store_backend: Callable[[Path], Path],
 ) -> None:
     urls = [n.url for n in nodes]
     # Shards of two sources: each job crawls two of them in one Scrapy process.
     config = write_config(tmp_path / "work" / "newswatch.toml", sites, urls, cluster=SHARDS)
-    proc = cluster_run(config, env=cluster_env(smtp_server.url))
+    use_store_backend(config)  # the dataset in SQLite, then in PostgreSQL
+    password = {PASSWORD_ENV: os.environ[PASSWORD_ENV]} if PASSWORD_ENV in os.environ else {}
+    proc = cluster_run(config, env=cluster_env(smtp_server.url, **password))
     out, err = proc.communicate(timeout=PASS_SECONDS)
     assert proc.returncode == 0, err[-3000:]
     assert "Traceback" not in err
