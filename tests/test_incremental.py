@@ -117,12 +117,24 @@ def add_to_feed(folder: Path, items: str) -> None:
     feed.write_text(text.replace("<item>", items + "<item>", 1), encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def _on_both_backends(
+    use_store_backend: Callable[[Path], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test of this module runs on SQLite and on PostgreSQL: the config it writes
+    names the test's backend."""
+    written = write_config
+    monkeypatch.setitem(
+        globals(), "write_config", lambda *a, **k: use_store_backend(written(*a, **k))
+    )
+
+
 def test_unchanged_site_costs_304s_and_new_articles_cost_one_request_each(
-    tmp_path: Path, site: tuple[SiteServers, Path], use_store_backend: Callable[[Path], Path]
+    tmp_path: Path, site: tuple[SiteServers, Path]
 ) -> None:
     servers, folder = site
     base = servers["gen"]
-    config = use_store_backend(write_config(tmp_path, base))  # on SQLite and on PostgreSQL
+    config = write_config(tmp_path, base)
     run(config)
     first = servers.requests("gen")
     assert [r.target for r in first].count("/robots.txt") == 1  # Scrapy's read serves both

@@ -154,8 +154,12 @@ def add_article_to_bladi(site_root: Path) -> None:
 
 
 def test_a_new_relevant_article_raises_exactly_one_alert(
-    config_path: Path, site_root: Path, servers: SiteServers
+    config_path: Path,
+    site_root: Path,
+    servers: SiteServers,
+    use_store_backend: Callable[[Path], Path],
 ) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     assert run_newswatch("run", config=config_path).code == 0
     add_article_to_bladi(site_root)
     servers.clear_requests()
@@ -176,8 +180,12 @@ def test_a_new_relevant_article_raises_exactly_one_alert(
 
 
 def test_alerts_are_delivered_over_smtp(
-    config_path: Path, servers: SiteServers, smtp_server: SmtpServer
+    config_path: Path,
+    servers: SiteServers,
+    smtp_server: SmtpServer,
+    use_store_backend: Callable[[Path], Path],
 ) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     result = run_newswatch("run", config=config_path, env={"NEWSWATCH_SMTP_URL": smtp_server.url})
     assert result.code == 0, result.err
     expected = [
@@ -193,7 +201,12 @@ def test_alerts_are_delivered_over_smtp(
     assert not (config_path.parent / "maildir").exists()
 
 
-def test_a_source_that_is_down_fails_the_pass(config_path: Path, servers: SiteServers) -> None:
+def test_a_source_that_is_down_fails_the_pass(
+    config_path: Path,
+    servers: SiteServers,
+    use_store_backend: Callable[[Path], Path],
+) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     servers.take_down("bladna")
     result = run_newswatch("run", config=config_path)
     assert result.code == 1
@@ -225,8 +238,11 @@ def relevant_titles() -> list[str]:
 
 
 def test_digest_mode_sends_one_email_with_every_item(
-    config_path: Path, servers: SiteServers
+    config_path: Path,
+    servers: SiteServers,
+    use_store_backend: Callable[[Path], Path],
 ) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     text = config_path.read_text(encoding="utf-8").replace('mode = "each"', 'mode = "digest"')
     config_path.write_text(text, encoding="utf-8")
     assert run_newswatch("run", config=config_path).code == 0
@@ -238,8 +254,13 @@ def test_digest_mode_sends_one_email_with_every_item(
 
 
 def test_smtp_down_loses_nothing_and_the_next_pass_sends_once(
-    config_path: Path, servers: SiteServers, closed_port: int, smtp_server: SmtpServer
+    config_path: Path,
+    servers: SiteServers,
+    closed_port: int,
+    smtp_server: SmtpServer,
+    use_store_backend: Callable[[Path], Path],
 ) -> None:
+    use_store_backend(config_path)  # on SQLite and on PostgreSQL
     down = run_newswatch(
         "run", config=config_path, env={"NEWSWATCH_SMTP_URL": f"smtp://127.0.0.1:{closed_port}"}
     )

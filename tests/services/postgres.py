@@ -360,7 +360,10 @@ def point_at(config: Path, url: str) -> None:
 
 
 class Row(dict[str, Any]):
-    """A row read by name or by position, as ``sqlite3.Row``."""
+    """A row read by name or by position, and iterated over its values, as ``sqlite3.Row``."""
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        return iter(list(self.values()))
 
     def __getitem__(self, key: str | int) -> Any:  # type: ignore[override]
         if isinstance(key, int):
