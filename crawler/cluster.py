@@ -3,36 +3,38 @@
 The pass is ``newswatch run``'s (``crawler/passes.py``: the lock and the ``runs`` row here,
 health and alerts once, :func:`~crawler.passes.finish_pass`); each crawl is a Scrapyd job,
 ``scrapy crawl news -a source=X`` (``-a sources=X,Y`` for a shard, ``crawler/commands``)
-with the config's path on the node and the pass's run as settings: the job's extension adds
-each source's counts to the run (``crawler/extension.py``). Shards go to the live nodes by
-their free slots (a batch that doubles while a node has no job waiting, none while it has);
-a source is done when its counts are in the run. A job that ended without them, vanished,
-lost its node or ran past ``job_timeout_minutes`` (cancelled) has its unfinished sources
-scheduled again on a live node, up to ``max_attempts``, then reported failed. Articles are
-keyed by URL: a source crawled again skips what an earlier attempt stored.
+with the config's path on the node, the pass's run and the job's id as settings: the job's
+extension adds each source's counts to the run under that id (``crawler/extension.py``).
+Each shard gets ``jobs_per_source`` jobs (more than one needs a shared frontier in Redis,
+``crawler/redisfrontier``: they take the source's articles from one queue), whose counts
+add up in the run. Jobs go to the live nodes by their free slots (a batch that doubles
+while a node has no job waiting, none while it has); a job is done when its id is in the
+run under each of its sources. A job that ended without that, vanished, lost its node or
+ran past ``job_timeout_minutes`` (cancelled) has its unfinished sources scheduled again on
+a live node, up to ``max_attempts``, then reported failed. Articles are keyed by URL: a
+source crawled again skips what an earlier attempt stored.
+
+The Scrapyd nodes themselves (their API, the egg, deploying): ``crawler/scrapydnodes.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
+import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.extension import JOB_ID_SETTING, RUN_ID_SETTING
 from crawler.passes import PassReport, finish_pass
 from crawler.recorder import open_run
+from crawler.scrapydnodes import SPIDER, ClusterError, Event, Node, open_nodes
 from crawler.stats import SourceReport
 from pipelines.config import Config, SourceConfig
-from pipelines.config.cluster import SCRAPYD_PASSWORD_ENV, SCRAPYD_USERNAME_ENV
-from pipelines.errors import ConfigError, NewswatchError
+from pipelines.errors import ConfigError
 from pipelines.seeds import import_seeds
 from pipelines.store import open_config_store, store_errors
 from pipelines.store.lock import store_pass_lock
@@ -40,145 +42,8 @@ from pipelines.store.lock import store_pass_lock
 if TYPE_CHECKING:
     from pipelines.channels import Channel
 
-SPIDER = "news"
-HTTP_TIMEOUT = 30.0  # seconds for one Scrapyd API call
 MAX_BATCH = 32  # jobs handed to one node at once
-CHECKOUT = Path(__file__).resolve().parent.parent  # holds scrapy.cfg and pyproject.toml
-Event = Callable[[str], None]
-
-
-class ClusterError(NewswatchError):
-    """A node or the deployment failed; the message names the node."""
-
-
-class NodeDown(ClusterError):
-    """The node does not answer (refused, no answer in time, no such host)."""
-
-
-class Node:
-    """One Scrapyd node, over its HTTP JSON API."""
-
-    def __init__(self, url: str, project: str, auth: tuple[str, str] | None) -> None:
-        self.url = url.rstrip("/")
-        self.project = project
-        self.auth = auth
-        self.alive = True
-        self.version: str | None = None  # the egg version its jobs run
-        self.batch = 2  # jobs handed at once while it has none waiting
-
-    def call(self, endpoint: str, data: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
-        """GET (no ``data``) or POST ``endpoint``.json; the answer when its status is ok."""
-        import requests
-
-        where = f"{self.url}/{endpoint}.json"
-        try:
-            if data is None:
-                resp = requests.get(where, params=kw, auth=self.auth, timeout=HTTP_TIMEOUT)
-            else:
-                resp = requests.post(where, data=data, auth=self.auth, timeout=HTTP_TIMEOUT, **kw)
-        except requests.Timeout:
-            raise NodeDown(f"Scrapyd node {self.url}: no answer in {HTTP_TIMEOUT:g} s") from None
-        except requests.RequestException as exc:
-            raise NodeDown(f"Scrapyd node {self.url}: unreachable ({_reason(exc)})") from None
-        if resp.status_code == 401:
-            why = f"Scrapyd node {self.url} refused the login (HTTP 401): set"
-            why += (
-                f" {SCRAPYD_USERNAME_ENV} and {SCRAPYD_PASSWORD_ENV} to its username and password"
-            )
-            raise ConfigError("environment", SCRAPYD_USERNAME_ENV, why)
-        try:
-            body = resp.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise ClusterError(
-                f"{self.url}: not a Scrapyd node ({endpoint}.json answered HTTP"
-                f" {resp.status_code}, not Scrapyd's JSON)"
-            )
-        if body.get("status") != "ok":
-            message = " ".join(str(body.get("message", body)).split())[-300:]
-            raise ClusterError(f"Scrapyd node {self.url}: {endpoint}.json: {message}")
-        return body
-
-
-_REASONS = {"refused": "connection refused", "name or service not known": "no such host",
-            "no route": "no route to host", "reset by peer": "connection reset"}  # fmt: skip
-
-
-def _reason(exc: Exception) -> str:
-    found = [reason for needle, reason in _REASONS.items() if needle in str(exc).lower()]
-    return found[0] if found else type(exc).__name__
-
-
-def scrapyd_auth(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
-    env = os.environ if environ is None else environ
-    user = env.get(SCRAPYD_USERNAME_ENV)
-    return (user, env.get(SCRAPYD_PASSWORD_ENV, "")) if user else None
-
-
-def source_digest(root: Path = CHECKOUT) -> str:
-    """A digest of what goes into the egg: the packages' files and the project metadata."""
-    h = hashlib.sha256()
-    files = [root / "pyproject.toml", root / "scrapy.cfg"]
-    for package in ("crawler", "pipelines", "samples"):
-        files += sorted(p for p in (root / package).rglob("*") if p.is_file())
-    for f in files:
-        if "__pycache__" not in f.parts and f.suffix not in (".pyc", ".pyo"):
-            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
-
-
-def build_egg(folder: Path, root: Path = CHECKOUT) -> Path:
-    """The project's egg as scrapyd-deploy builds it (from pyproject.toml: the packages, their
-    data files, the ``scrapy`` settings entry point), in ``folder``, not in the checkout."""
-    if not (root / "pyproject.toml").is_file() or not (root / "scrapy.cfg").is_file():
-        raise ClusterError(
-            f"cannot build the project's egg: {root} is not a newswatch checkout; deploy with"
-            " scrapyd-deploy and run with --no-deploy"
-        )
-    cmd = [sys.executable, "-c", "import setuptools; setuptools.setup()", "-q"]
-    cmd += ["egg_info", "--egg-base", str(folder), "build", "--build-base", str(folder / "b")]
-    cmd += ["bdist_egg", "--bdist-dir", str(folder / "e"), "--dist-dir", str(folder / "dist")]
-    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
-    eggs = sorted((folder / "dist").glob("*.egg"))
-    if done.returncode != 0 or not eggs:
-        last = (done.stderr.strip().splitlines() or ["no egg written"])[-1]
-        raise ClusterError(f"cannot build the project's egg: {last}")
-    return eggs[0]
-
-
-class Deployer:
-    """Puts this checkout's egg on each node once (the egg is built at most once)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.digest = source_digest()
-        self.egg: Path | None = None
-        self.version = f"{int(time.time())}_{self.digest}"
-
-    def deploy(self, node: Node) -> str:
-        versions = node.call("listversions", project=node.project).get("versions", [])
-        same = [v for v in versions if str(v).endswith(f"_{self.digest}")]
-        if same:
-            return str(same[-1])
-        if self.egg is None:
-            self.egg = build_egg(self.folder)
-        with self.egg.open("rb") as egg:
-            node.call(
-                "addversion",
-                {"project": node.project, "version": self.version},
-                files={"egg": ("project.egg", egg)},
-            )
-        return self.version
-
-
-def check_deployed(node: Node) -> None:
-    """``--no-deploy``: the project and its news spider must be on the node already."""
-    if node.project not in node.call("listprojects").get("projects", []):
-        raise ClusterError(f"Scrapyd node {node.url}: project {node.project!r} is not deployed")
-    if SPIDER not in node.call("listspiders", project=node.project).get("spiders", []):
-        raise ClusterError(f"Scrapyd node {node.url}: project {node.project!r} has no {SPIDER!r}")
-
+COUNTS = frozenset(SourceReport.__dataclass_fields__)  # a run entry's keys a report reads
 
 _FAILED = {  # a job's state on its node -> why its unfinished sources are scheduled again
     "finished": "ended without recording its counts",
@@ -225,7 +90,8 @@ class ClusterPass:
                 self.cancel(job)
 
     def recorded(self) -> dict[str, dict[str, Any]]:
-        """The sources whose counts are in the run."""
+        """The sources whose counts are in the run: each source's counts summed over the
+        jobs that recorded them, and under ``jobs`` each of those jobs' id."""
         with open_config_store(self.config) as store:
             row = store.run_row(self.run_id)
         return dict(json.loads((row or {}).get("sources") or "{}"))
@@ -243,12 +109,16 @@ class ClusterPass:
                 self.node_down(node, str(exc))
         done = self.recorded()  # after the nodes: a job seen finished has recorded by now
         for job in list(self.active.values()):
-            left = tuple(s for s in job.shard if s not in done)
+            mine = [done.get(s, {}).get("jobs", {}).get(job.id) for s in job.shard]
+            left = tuple(s for s, counts in zip(job.shard, mine, strict=True) if counts is None)
             state = states.get(job.node.url, {}).get(job.id) if job.node.alive else "lost"
             if not left:
                 self.active.pop(job.id)
-                new = sum(int(done[s].get("new", 0)) for s in job.shard)
-                self.on_event(f"{job.node.url}: job {job.id} done: {_names(job.shard)}, {new} new")
+                fetched, new = (sum(int(c[k]) for c in mine if c) for k in ("fetched", "new"))
+                self.on_event(
+                    f"{job.node.url}: job {job.id} done: {_names(job.shard)},"
+                    f" {fetched} fetched, {new} new"
+                )
             elif state in _FAILED:
                 self.retry(job, left, "job_failed", _FAILED[state])
             elif time.monotonic() - job.started > timeout * 60:
@@ -303,12 +173,20 @@ class ClusterPass:
                 room.pop(url)
 
     def start(self, node: Node, shard: tuple[str, ...]) -> str:
-        settings = [f"NEWSWATCH_CONFIG={self.node_config}", f"NEWSWATCH_RUN_ID={self.run_id}"]
+        """Schedule a job of ``shard`` on ``node``, under a job id of the pass's making: the
+        job records its counts under it (``NEWSWATCH_JOB_ID``)."""
+        job_id = uuid.uuid4().hex
+        settings = [f"NEWSWATCH_CONFIG={self.node_config}", f"{RUN_ID_SETTING}={self.run_id}"]
+        settings.append(f"{JOB_ID_SETTING}={job_id}")
         data: dict[str, Any] = {"project": node.project, "spider": SPIDER, "setting": settings}
+        data["jobid"] = job_id
         data["source" if len(shard) == 1 else "sources"] = ",".join(shard)
         if node.version is not None:
             data["_version"] = node.version
-        return str(node.call("schedule", data)["jobid"])
+        answer = str(node.call("schedule", data)["jobid"])
+        if answer != job_id:
+            raise ClusterError(f"Scrapyd node {node.url}: ignored the job id newswatch chose")
+        return job_id
 
     def cancel(self, job: Job) -> None:
         """Stop a job at once (SIGKILL): what it stored stays, its sources are not done."""
@@ -325,13 +203,15 @@ class ClusterPass:
             self.on_event(f"newswatch: {why}; its unfinished sources go to the other nodes")
 
     def reports(self, names: Sequence[str]) -> list[SourceReport]:
-        """Each source's counts as its job recorded them; a source given up (or never
-        recorded) failed as a whole, with the reason as its error."""
+        """Each source's counts as its jobs recorded them (summed); a source given up (a
+        job of it failed ``max_attempts`` times) or never recorded failed as a whole, with
+        the reason as its error: what its other jobs stored stays stored."""
         done = self.recorded()
         out = []
         for name in names:
             if name in done and name not in self.given_up:
-                out.append(SourceReport(**{**done[name], "name": name}))
+                counts = {k: v for k, v in done[name].items() if k in COUNTS}
+                out.append(SourceReport(**{**counts, "name": name}))
             else:
                 kind = self.given_up.get(name, "job_failed")
                 out.append(SourceReport(name, discovery_failed=1, errors={kind: 1}))
@@ -340,34 +220,6 @@ class ClusterPass:
 
 def _names(shard: Sequence[str]) -> str:
     return ", ".join(shard)
-
-
-def open_nodes(config: Config, on_event: Event, *, deploy: bool = True) -> list[Node]:
-    """The nodes that answer, with the project deployed; one line for each that does not.
-    Raises when no node is usable: a refused login is a configuration error."""
-    cluster = config.cluster
-    if not cluster.scrapyd:
-        raise ConfigError(str(config.path), "cluster.scrapyd", "names no Scrapyd node")
-    auth = scrapyd_auth()
-    nodes = [Node(url, cluster.project, auth) for url in cluster.scrapyd]
-    failures: list[NewswatchError] = []
-    with tempfile.TemporaryDirectory(prefix="newswatch-egg-") as folder:
-        deployer = Deployer(Path(folder))
-        for node in nodes:
-            try:
-                node.call("daemonstatus")
-                if deploy:
-                    node.version = deployer.deploy(node)
-                else:
-                    check_deployed(node)
-            except (ClusterError, ConfigError) as exc:
-                node.alive = False
-                failures.append(exc)
-                on_event(f"newswatch: {exc}")
-    if not any(n.alive for n in nodes):
-        logins = [f for f in failures if isinstance(f, ConfigError)]
-        raise logins[0] if logins else ClusterError(f"no Scrapyd node can crawl: {failures[0]}")
-    return nodes
 
 
 def run_cluster_pass(
@@ -382,7 +234,7 @@ def run_cluster_pass(
     """One pass over ``sources`` (default: every enabled one), crawled by Scrapyd jobs;
     ``node_config``: the config file's path on the nodes (default: this one's, absolute)."""
     chosen = [s.name for s in (sources if sources is not None else config.enabled_sources())]
-    per_job = config.cluster.sources_per_job
+    per_job, jobs_per_shard = config.cluster.sources_per_job, config.cluster.jobs_per_source
     with store_pass_lock(config), store_errors(config.store_path):
         nodes = open_nodes(config, on_event, deploy=deploy)
         with open_config_store(config) as store:
@@ -392,8 +244,10 @@ def run_cluster_pass(
         state = ClusterPass(
             config, run_id, nodes, node_config or str(Path(config.path).resolve()), on_event
         )
-        state.todo.extend(
-            (tuple(chosen[i : i + per_job]), 1) for i in range(0, len(chosen), per_job)
+        state.todo.extend(  # each shard by jobs_per_source jobs, side by side
+            (tuple(chosen[i : i + per_job]), 1)
+            for i in range(0, len(chosen), per_job)
+            for _ in range(jobs_per_shard)
         )
         state.run()
         return finish_pass(config, run_id, state.reports(chosen), channels)

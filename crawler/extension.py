@@ -14,7 +14,9 @@ A dry run (``newswatch sources check``) records nothing.
 
 A Scrapyd job of ``newswatch cluster run`` (``crawler/cluster.py``) gets the run of its
 pass in the ``NEWSWATCH_RUN_ID`` setting: the pass holds the lock and owns the run, and
-the extension adds its source's counts to that run (the pass records health and sends).
+the extension adds its source's counts to that run (the pass records health and sends),
+under the job's id (``NEWSWATCH_JOB_ID``): several jobs of one source add up, and the pass
+sees which of them recorded.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pipelines.store.lock import PassRunning, store_pass_lock
 
 PASS_COUNTS_SETTING = "NEWSWATCH_PASS_COUNTS"
 RUN_ID_SETTING = "NEWSWATCH_RUN_ID"  # a job of `newswatch cluster run`: its pass's run
+JOB_ID_SETTING = "NEWSWATCH_JOB_ID"  # and its Scrapyd job id
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ class RunRecorder:
         self.config = config
         self.run_id: int | None = None
         self.joined = False  # the run belongs to a pass of another process
+        self.job: str | None = None  # the Scrapyd job id its counts are recorded under
         self.lock = ExitStack()
 
     @classmethod
@@ -77,6 +81,7 @@ class RunRecorder:
             recorder = cls(crawler.stats, config=config_from_settings(settings))
             if run_id := settings.getint(RUN_ID_SETTING):
                 recorder.join_or_exit(run_id)
+                recorder.job = settings.get(JOB_ID_SETTING) or None
             else:
                 recorder.begin_or_exit()
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -141,7 +146,7 @@ class RunRecorder:
             return
         if self.joined:  # the pass finishes the run and records health
             with open_config_store(self.config) as store:
-                added = store.add_run_source(self.run_id, report.name, asdict(report))
+                added = store.add_run_source(self.run_id, report.name, asdict(report), job=self.job)
             log.info("run %d: %s: %d new%s", self.run_id, report.name, report.new,
                      "" if added else " (not recorded: the run has ended)")  # fmt: skip
             return

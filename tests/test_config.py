@@ -163,3 +163,20 @@ def test_dedup_rules_come_from_the_config(tmp_path: Path) -> None:
     rules = load_config(write(tmp_path, text)).dedup
     assert (rules.threshold, rules.max_document_frequency) == (0.75, 80)
     assert rules.min_shingles == defaults.DEDUP_MIN_SHINGLES
+
+
+def test_jobs_per_source_needs_a_shared_frontier(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, GOOD)).cluster.jobs_per_source == 1
+    redis = 'redis_url = "redis://127.0.0.1:6379/0"\n'
+    cluster = load_config(write(tmp_path, f"{GOOD}[cluster]\n{redis}jobs_per_source = 3\n"))
+    assert cluster.cluster.jobs_per_source == 3
+    for text, problem in (
+        ("jobs_per_source = 0\n", "must be more than 0, not 0"),
+        ('jobs_per_source = "2"\n', ""),
+        ("jobs_per_source = 2\n", "is 2 without cluster.redis_url: the jobs of a source"),
+    ):
+        path = write(tmp_path, f"{GOOD}[cluster]\n{text}")
+        with pytest.raises(ConfigError) as err:
+            load_config(path)
+        assert err.value.key == "cluster.jobs_per_source"
+        assert problem in str(err.value) and "\n" not in str(err.value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from scrapy import Spider
@@ -42,7 +43,7 @@ def config(tmp_path: Path) -> Config:
     return load_config(path)
 
 
-def stats_of(values: dict[str, int]) -> MemoryStatsCollector:
+def stats_of(values: dict[str, Any]) -> MemoryStatsCollector:
     stats = MemoryStatsCollector(get_crawler())
     stats.set_stats(dict(values))
     return stats
@@ -139,3 +140,33 @@ def test_the_refetch_budget_is_bounded_and_a_dry_run_refetches_nothing() -> None
     dry = Frontier(max_pages=1, refetch=False)
     dry.begin(StoreSnapshot(frozenset(keys), dict.fromkeys(keys, old)))
     assert not dry.refetch("k0", "2026-06-01")
+
+
+def test_jobs_of_one_source_add_up_in_the_run_of_their_pass(config: Config) -> None:
+    from crawler.cli.sources import source_status
+    from crawler.recorder import open_run
+
+    with open_store(config.store_path) as store:
+        run_id = open_run(store)
+    slow = {**UP, Stat.REQUESTS: 4, error_key("timeout"): 1, "finish_reason": "source_timeout"}
+    for job, values in (("job-a", UP), ("job-b", slow), ("job-a", UP)):  # a is recorded once
+        recorder = RunRecorder(stats_of(values), config=config)
+        recorder.join_or_exit(run_id)
+        recorder.job = job
+        recorder.spider_closed(SPIDER, "finished")  # type: ignore[arg-type]
+    with open_store(config.store_path) as store:
+        entry = json.loads((store.run_row(run_id) or {})["sources"])["gen"]
+        status = source_status(store, config, 1)
+        activity = list(store.db.query("SELECT requests, errors FROM source_activity"))
+    assert [(r["requests"], r["errors"]) for r in activity] == [(9, 1)]
+    assert (entry["requests"], entry["fetched"], entry["new"]) == (9, 6, 6)
+    assert (entry["errors"], entry["stopped"], entry["name"]) == (
+        {"timeout": 1},
+        "source_timeout",
+        "gen",
+    )
+    assert entry["jobs"] == {
+        "job-a": {"fetched": 3, "new": 3},
+        "job-b": {"fetched": 3, "new": 3},
+    }
+    assert (status[0]["requests"], status[0]["new"], status[0]["errors"]) == (9, 6, {"timeout": 1})

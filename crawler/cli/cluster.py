@@ -113,7 +113,7 @@ def status(state: State) -> None:
 
 def node_status(config: Config) -> list[tuple[str, str, int, int, int, str]]:
     """``cluster status``: (node, state, pending, running, finished, newest version)."""
-    from crawler.cluster import ClusterError, Node, scrapyd_auth
+    from crawler.scrapydnodes import ClusterError, Node, scrapyd_auth
     from pipelines.errors import ConfigError
 
     auth = scrapyd_auth()

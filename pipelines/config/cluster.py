@@ -33,6 +33,7 @@ class ClusterConfig:
     scrapyd: tuple[str, ...] = ()  # Scrapyd nodes: http(s)://host:port
     project: str = "newswatch"  # the Scrapyd project the crawler is deployed as
     sources_per_job: int = 1  # a shard: how many sources one Scrapyd job crawls
+    jobs_per_source: int = 1  # jobs crawling each shard at once (> 1: redis_url needed)
     job_timeout_minutes: float = 60.0  # a job still running then is cancelled and rescheduled
     poll_seconds: float = 2.0  # how often the nodes are asked about their jobs
     max_attempts: int = 3  # a shard whose job failed this often is given up (and reported)
@@ -89,6 +90,9 @@ def parse_cluster(t: dict[str, Any], where: str) -> ClusterConfig:
     sources_per_job = get_value(
         t, "sources_per_job", int, where, "cluster.sources_per_job", d.sources_per_job
     )
+    jobs_per_source = get_value(
+        t, "jobs_per_source", int, where, "cluster.jobs_per_source", d.jobs_per_source
+    )
     max_attempts = get_value(t, "max_attempts", int, where, "cluster.max_attempts", d.max_attempts)
     timeout = get_value(
         t, "job_timeout_minutes", (int, float), where, "cluster.job_timeout_minutes",
@@ -97,16 +101,25 @@ def parse_cluster(t: dict[str, Any], where: str) -> ClusterConfig:
     poll = get_value(t, "poll_seconds", (int, float), where, "cluster.poll_seconds", d.poll_seconds)
     for key, number in (
         ("sources_per_job", sources_per_job),
+        ("jobs_per_source", jobs_per_source),
         ("max_attempts", max_attempts),
         ("job_timeout_minutes", timeout),
         ("poll_seconds", poll),
     ):
         if number <= 0:
             raise ConfigError(where, f"cluster.{key}", f"must be more than 0, not {number!r}")
+    if jobs_per_source > 1 and redis_url is None:
+        raise ConfigError(
+            where,
+            "cluster.jobs_per_source",
+            f"is {jobs_per_source} without cluster.redis_url: the jobs of a source would fetch"
+            " the same articles (set redis_url, a shared frontier, or jobs_per_source = 1)",
+        )
     return ClusterConfig(
         scrapyd=nodes,
         project=project,
         sources_per_job=sources_per_job,
+        jobs_per_source=jobs_per_source,
         job_timeout_minutes=float(timeout),
         poll_seconds=float(poll),
         max_attempts=max_attempts,

@@ -89,10 +89,15 @@ class RunOps(StoreBase):
             ],
         )
 
-    def add_run_source(self, run_id: int, name: str, counts: Mapping[str, Any]) -> bool:
-        """One source's counts in a run still ``running`` (``runs.sources``), recorded by a
-        crawl of another process (a Scrapyd job of ``newswatch cluster run``); the pass
-        finishes the run with them. False when the run is not running (any more)."""
+    def add_run_source(
+        self, run_id: int, name: str, counts: Mapping[str, Any], job: str | None = None
+    ) -> bool:
+        """One crawl's counts of a source, added to the source's entry in a run still
+        ``running`` (``runs.sources``) by a crawl of another process (a Scrapyd job of
+        ``newswatch cluster run``); the pass finishes the run with them. Several jobs of one
+        source add up (:func:`add_counts`); ``job`` (the job's id) is noted under ``jobs``
+        with the job's own ``fetched`` and ``new``, and a job already noted adds nothing
+        again. False when the run is not running (any more)."""
         with self.transaction():
             rows = list(
                 self.db.query(
@@ -103,7 +108,16 @@ class RunOps(StoreBase):
             if row is None or row["status"] != "running":
                 return False
             sources = json.loads(row["sources"] or "{}")
-            sources[name] = dict(counts)
+            entry = sources.get(name) or {}
+            jobs = dict(entry.get("jobs") or {})
+            if job is not None and job in jobs:
+                return True  # recorded already
+            entry = add_counts(entry, counts)
+            if job is not None:
+                jobs[job] = {k: int(counts.get(k, 0)) for k in ("fetched", "new")}
+            if jobs:
+                entry["jobs"] = jobs
+            sources[name] = entry
             self.db.execute(
                 "UPDATE runs SET sources = ? WHERE id = ?", [json.dumps(sources), run_id]
             )
@@ -142,6 +156,27 @@ class RunOps(StoreBase):
             str(r["source"]): _health_row(r)
             for r in self.db.query("SELECT * FROM source_health ORDER BY source")
         }
+
+
+def add_counts(total: Mapping[str, Any], counts: Mapping[str, Any]) -> dict[str, Any]:
+    """Two crawls' counts of one source as one: numbers added, dicts of numbers (``errors``)
+    added key by key, a string (``name``, ``stopped``) kept when not empty; ``jobs`` is
+    left to :meth:`RunOps.add_run_source`."""
+    out = {k: v for k, v in total.items() if k != "jobs"}
+    for key, value in counts.items():
+        if key == "jobs":
+            continue
+        old = out.get(key)
+        if isinstance(value, int | float):
+            out[key] = (old if isinstance(old, int | float) else 0) + value
+        elif isinstance(value, Mapping):
+            merged = dict(old) if isinstance(old, Mapping) else {}
+            for k, v in value.items():
+                merged[k] = merged.get(k, 0) + v
+            out[key] = merged
+        elif value or old is None:
+            out[key] = value
+    return out
 
 
 def _health_row(r: Mapping[str, Any]) -> HealthRow:
