@@ -36,7 +36,7 @@ from crawler.stats import SourceReport
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ConfigError
 from pipelines.seeds import import_seeds
-from pipelines.store import open_config_store, store_errors
+from pipelines.store import open_config_store, store_errors, store_name
 from pipelines.store.lock import store_pass_lock
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ def run_cluster_pass(
     ``node_config``: the config file's path on the nodes (default: this one's, absolute)."""
     chosen = [s.name for s in (sources if sources is not None else config.enabled_sources())]
     per_job, jobs_per_shard = config.cluster.sources_per_job, config.cluster.jobs_per_source
-    with store_pass_lock(config), store_errors(config.store_path):
+    with store_pass_lock(config), store_errors(store_name(config)):
         nodes = open_nodes(config, on_event, deploy=deploy)
         with open_config_store(config) as store:
             run_id = open_run(store)

@@ -23,13 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pipelines import defaults
 from pipelines.config import Config
-from pipelines.store import Store, open_config_store, open_store
+from pipelines.store import Store, open_config_store
 from pipelines.store.validators import Validators
 
 # Stored articles fetched again in one pass because their feed or sitemap says they changed;
@@ -52,14 +51,9 @@ class StoreSnapshot:
         )
 
     @classmethod
-    def read(cls, where: Path | Config) -> StoreSnapshot:
-        with _open(where) as store:
+    def read(cls, config: Config) -> StoreSnapshot:
+        with open_config_store(config) as store:
             return cls.load(store)
-
-
-def _open(where: Path | Config) -> Store:
-    """The dataset a config names ([store] url or path), or the SQLite file at a path."""
-    return open_store(where) if isinstance(where, Path) else open_config_store(where)
 
 
 class Admission(Enum):
@@ -207,14 +201,14 @@ def _path(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def load_validators(where: Path | Config, source: str) -> Validators:
+def load_validators(config: Config, source: str) -> Validators:
     """What a source's discovery pages answered last time (see crawler/discovery.py)."""
-    with _open(where) as store:
+    with open_config_store(config) as store:
         return store.load_validators(source)
 
 
-def save_validators(where: Path | Config, source: str, validators: Validators) -> None:
-    with _open(where) as store:
+def save_validators(config: Config, source: str, validators: Validators) -> None:
+    with open_config_store(config) as store:
         store.save_validators(source, validators)
 
 

@@ -42,7 +42,7 @@ from crawler.spiders.news import NewsSpider
 from crawler.stats import SourceReport
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ExitCode
-from pipelines.store import Store, open_config_store, store_errors
+from pipelines.store import Store, open_config_store, store_errors, store_name
 from pipelines.store.lock import store_pass_lock
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def run_pass(
     # A store that cannot be written (locked past its busy timeout, a full disk) ends the
     # pass with one StoreError (exit 4); the crawl stops at the first one (see
     # crawler/itempipelines.py), and the run left `running` is `interrupted` next pass.
-    with store_pass_lock(config), store_errors(config.store_path):
+    with store_pass_lock(config), store_errors(store_name(config)):
         with open_config_store(config) as store:
             run_id = open_run(store)
             snapshot = StoreSnapshot.load(store)

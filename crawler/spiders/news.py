@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from scrapy import signals
@@ -63,7 +62,6 @@ MAX_SITEMAP_DEPTH = 3  # index -> index -> urlset is as deep as real sites go
 
 class NewsSpider(ArticlePages):
     name = "news"
-    store_path: Path
     store_config: Config  # the dataset: [store] url or path
     robots: RobotsSitemaps
     pattern: re.Pattern[str] | None  # None: no article_pattern, use the URL-shape heuristic
@@ -94,7 +92,6 @@ class NewsSpider(ArticlePages):
         spider = super().from_crawler(crawler, *args, **kwargs)
         assert isinstance(spider, NewsSpider)
         spider.source, config = load_source(crawler.settings, spider.source_arg)
-        spider.store_path = config.store_path
         spider.store_config = config
         max_pages = 1 if spider.check else config.crawl.max_pages_per_source
         spider.frontier = Frontier(

@@ -22,7 +22,7 @@ from services.dataset import query_dataset
 
 from samples.localserver import SITES_DIR, SiteServers, serve_sites
 from samples.manifest import HOLDOUT_DIR, Manifest, config_text, load_manifest
-from samples.sitegen import article_path, generated_manifest, write_site
+from samples.sitegen import SiteShape, article_path, generated_manifest, write_site
 
 GENERATED = 6  # articles of the generated site
 CRAWL = {"workers": 0, "concurrent_per_domain": 4}  # pages prepared inline in each job
@@ -125,3 +125,45 @@ def cluster_run(config: Path, *args: str, env: dict[str, str]) -> subprocess.Pop
 
 
 query = query_dataset
+
+
+# One generated source "gen" (samples/sitegen): its feed, sitemaps and section pages, every
+# article under /news/YYYY/MM/story-N; politeness off, pages prepared inline in the crawl.
+GEN_SOURCE = SiteShape(feed_items=40, sitemap_chunk=100, section_page_size=20, section_pages=2)
+_GEN_CONFIG = """\
+[store]
+path = "newswatch.db"
+
+[alerts]
+to = ["analyst@example.org"]
+maildir = "maildir"
+max_age_days = 0
+
+[crawl]
+allow_private_targets = ["127.0.0.1"]
+download_delay = 0
+autothrottle_start_delay = 0
+concurrent_per_domain = 4
+workers = 0
+{crawl}
+[cluster]
+{cluster}
+[[sources]]
+name = "gen"
+lang = "en"
+feeds = ["{base}/feed.xml"]
+sitemaps = ["{base}/sitemap_index.xml"]
+start_urls = ["{base}/news/"]
+article_pattern = '/news/\\d{{4}}/\\d\\d/story-'
+follow_depth = 1
+"""
+
+
+def gen_config(base: str, cluster: dict[str, Any], **crawl: Any) -> str:
+    """The config of the generated source at ``base``, with these ``[cluster]`` keys and
+    more ``[crawl]`` keys (values written as JSON, which TOML reads alike)."""
+    lines = {
+        name: "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
+        for name, table in (("crawl", crawl), ("cluster", cluster))
+    }
+    return _GEN_CONFIG.format(base=base, **lines)

@@ -21,50 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cluster_helpers import GEN_SOURCE, gen_config
 from services.redis import RedisServer, free_port, redis_server
 
 from crawler.redisfrontier import key_prefix
 from pipelines.config import load_config
 from pipelines.errors import ExitCode
 from samples.localserver import RequestRecord, SiteServers, serve_sites
-from samples.sitegen import SiteShape, article_path, write_site
+from samples.sitegen import article_path, write_site
 
 pytestmark = pytest.mark.crawl
 
 ARTICLES = 320
 ADDED = 12  # articles published between the two passes
-SHAPE = SiteShape(feed_items=40, sitemap_chunk=100, section_page_size=20, section_pages=2)
 DISCOVERY = ("/robots.txt", "/feed.xml", "/sitemap_index.xml", "/news/")
-
-CONFIG = """\
-[store]
-path = "newswatch.db"
-
-[alerts]
-to = ["analyst@example.org"]
-maildir = "maildir"
-max_age_days = 0
-
-[crawl]
-allow_private_targets = ["127.0.0.1"]
-download_delay = 0
-autothrottle_start_delay = 0
-concurrent_per_domain = 4
-workers = 0
-user_agent = "{agent}"
-
-[cluster]
-redis_url = "{redis_url}"
-
-[[sources]]
-name = "gen"
-lang = "en"
-feeds = ["{base}/feed.xml"]
-sitemaps = ["{base}/sitemap_index.xml"]
-start_urls = ["{base}/news/"]
-article_pattern = '/news/\\d{{4}}/\\d\\d/story-'
-follow_depth = 1
-"""
 
 
 @dataclass
@@ -80,7 +50,7 @@ class Cluster:
 def write_config(folder: Path, agent: str, base: str, redis_url: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "newswatch.toml"
-    text = CONFIG.format(agent=agent, base=base, redis_url=redis_url)
+    text = gen_config(base, {"redis_url": redis_url}, user_agent=agent)
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -135,7 +105,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, redis: RedisServer) -> Ite
     """The first pass: two processes on one frontier."""
     root = tmp_path_factory.mktemp("cluster")
     site = root / "sites" / "gen"
-    write_site(site, ARTICLES, SHAPE)
+    write_site(site, ARTICLES, GEN_SOURCE)
     with serve_sites(root / "sites", ["gen"]) as servers:
         base = servers["gen"]
         configs = {
@@ -185,7 +155,7 @@ def test_two_processes_share_one_frontier_and_fetch_each_article_once(cluster: C
 def test_a_second_pass_fetches_only_new_articles_and_reads_discovery_again(
     cluster: Cluster,
 ) -> None:
-    write_site(cluster.site, ARTICLES + ADDED, SHAPE)
+    write_site(cluster.site, ARTICLES + ADDED, GEN_SOURCE)
     cluster.servers.clear_requests()
     second = run_pass(*cluster.configs.values())
     for result in second:
@@ -225,7 +195,7 @@ def test_a_frontier_that_cannot_be_used_fails_the_source_in_one_line(
         url = url.format(locked=request.getfixturevalue("locked_redis").url)
     url = url.format(closed=free_port())
     root = tmp_path / "sites"
-    write_site(root / "gen", 5, SHAPE)
+    write_site(root / "gen", 5, GEN_SOURCE)
     with serve_sites(root, ["gen"]) as servers:
         config = write_config(tmp_path / "work", "crawler-c", servers["gen"], url)
         env = {"NEWSWATCH_REDIS_PASSWORD": password} if password else {}

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cluster_helpers import cluster_env, cluster_run, query
+from cluster_helpers import GEN_SOURCE, cluster_env, cluster_run, gen_config, query
 from services.redis import RedisServer, redis_server
 from services.scrapyd import ScrapydNode, ServiceUnavailable, scrapyd_nodes, unavailable
 
@@ -25,47 +25,14 @@ from crawler.redisfrontier import key_prefix
 from crawler.stats import SourceReport
 from pipelines.config import load_config
 from samples.localserver import serve_sites
-from samples.sitegen import SiteShape, article_path, write_site
+from samples.sitegen import article_path, write_site
 
 pytestmark = pytest.mark.crawl
 
 ARTICLES = 300
-SHAPE = SiteShape(feed_items=40, sitemap_chunk=100, section_page_size=20, section_pages=2)
 SLOW = 0.5  # seconds per answer until both jobs have joined the frontier
 DEADLINE = 60.0  # seconds for the jobs to join, and for the pass to end
 
-CONFIG = """\
-[store]
-path = "newswatch.db"
-
-[alerts]
-to = ["analyst@example.org"]
-maildir = "maildir"
-max_age_days = 0
-
-[crawl]
-allow_private_targets = ["127.0.0.1"]
-download_delay = 0
-autothrottle_start_delay = 0
-concurrent_per_domain = 4
-workers = 0
-
-[cluster]
-scrapyd = {nodes}
-redis_url = "{redis_url}"
-jobs_per_source = 2
-poll_seconds = 0.25
-job_timeout_minutes = 2
-
-[[sources]]
-name = "gen"
-lang = "en"
-feeds = ["{base}/feed.xml"]
-sitemaps = ["{base}/sitemap_index.xml"]
-start_urls = ["{base}/news/"]
-article_pattern = '/news/\\d{{4}}/\\d\\d/story-'
-follow_depth = 1
-"""
 
 DONE = re.compile(r"^(\S+): job (\w+) done: gen, (\d+) fetched, (\d+) new$")
 
@@ -88,12 +55,14 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ScrapydNode
 def test_two_jobs_on_two_nodes_share_one_source_and_fetch_each_article_once(
     tmp_path: Path, redis: RedisServer, nodes: list[ScrapydNode]
 ) -> None:
-    write_site(tmp_path / "sites" / "gen", ARTICLES, SHAPE)
+    write_site(tmp_path / "sites" / "gen", ARTICLES, GEN_SOURCE)
     with serve_sites(tmp_path / "sites", ["gen"]) as servers:
         config = tmp_path / "work" / "newswatch.toml"
         config.parent.mkdir()
         urls = [n.url for n in nodes]
-        text = CONFIG.format(nodes=json.dumps(urls), redis_url=redis.url, base=servers["gen"])
+        cluster = {"scrapyd": urls, "redis_url": redis.url, "jobs_per_source": 2}
+        cluster |= {"poll_seconds": 0.25, "job_timeout_minutes": 2}
+        text = gen_config(servers["gen"], cluster)
         config.write_text(text, encoding="utf-8")
         workers = f"{key_prefix(load_config(config), 'gen')}:workers"
         # Slow answers until both jobs have joined the source's frontier: neither can take
