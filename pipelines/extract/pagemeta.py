@@ -28,12 +28,18 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document
 
+from pipelines.models import PageHints
+
 log = logging.getLogger(__name__)
 
 
-def page_metadata(tree: HtmlElement, url: str | None, date_params: dict[str, Any]) -> Document:
+def page_metadata(
+    tree: HtmlElement, url: str | None, date_params: dict[str, Any] | None
+) -> Document:
     """What ``extract_metadata(tree, url, date_params)`` says of title, author, URL, host,
-    date and site name (no author blacklist: newswatch sets none)."""
+    date and site name (no author blacklist: newswatch sets none). ``date_params`` None:
+    no date (``date`` is None), for a caller that asks htmldate only when it needs to
+    (`page_date`)."""
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None
@@ -49,7 +55,8 @@ def page_metadata(tree: HtmlElement, url: str | None, date_params: dict[str, Any
         metadata.url = extract_url(tree, url)
     if metadata.url:
         metadata.hostname = extract_domain(metadata.url, fast=True)
-    metadata.date = find_date(tree, **{**date_params, "url": metadata.url})
+    if date_params is not None:
+        metadata.date = find_date(tree, **{**date_params, "url": metadata.url})
     if not metadata.sitename:
         metadata.sitename = extract_sitename(tree)
     if metadata.sitename:
@@ -64,6 +71,26 @@ def page_metadata(tree: HtmlElement, url: str | None, date_params: dict[str, Any
         found = META_URL.match(metadata.url)
         if found:
             metadata.sitename = found[1]
-    metadata.filedate = date_params.get("max_date")
+    metadata.filedate = None if date_params is None else date_params.get("max_date")
     metadata.clean_and_trim()
     return metadata
+
+
+def date_params(hints: PageHints) -> dict[str, Any]:
+    """How htmldate searches a page for its date."""
+    return {
+        "original_date": True,  # the first publication, not the last update
+        # Searching the free text for dates finds any date the article mentions; worth
+        # it only when no feed date can stand in for a missing one.
+        "extensive_search": hints.feed_published is None,
+        # No "max_date" set to the fetch time: htmldate then shortens a later date to
+        # the first of its month ("2024-03-12" becomes "2024-03-01"), a date the page
+        # never states. htmldate keeps its own limit (today); choose_published applies
+        # the fetch time to every candidate alike.
+    }
+
+
+def page_date(tree: HtmlElement, url: str | None, hints: PageHints) -> str | None:
+    """htmldate's date of the page, as `page_metadata` would give it."""
+    date: str | None = find_date(tree, **{**date_params(hints), "url": url})
+    return date

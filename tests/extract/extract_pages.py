@@ -8,7 +8,6 @@ from pathlib import Path
 
 from pipelines.extract import run_trafilatura
 from pipelines.extract.cleanup import clean_lines, parse_html
-from pipelines.models import PageHints
 
 # The saved pages, each with the JSON of its expected fields beside it where there is one.
 DATA = Path(__file__).parent.parent / "data"
@@ -68,6 +67,6 @@ def extract_lines(html: bytes) -> list[str]:
     """The lines trafilatura keeps, before our "is it an article?" decision."""
     tree = parse_html(html)
     assert tree is not None
-    document = run_trafilatura(tree, "https://example.org/x", PageHints())
+    document = run_trafilatura(tree, "https://example.org/x")
     assert document is not None
     return clean_lines(document.text or "")

@@ -13,7 +13,6 @@ from trafilatura.settings import Document
 from pipelines.extract import extract_article, run_trafilatura
 from pipelines.extract.cleanup import MAX_ELEMENTS, clean_lines, parse_html, trim_tree
 from pipelines.extract.gate import MIN_PARAGRAPH_WORDS
-from pipelines.models import PageHints
 
 COLUMN_TEXT = (
     "Les Forces armées royales ont signé mardi à Rabat un contrat de maintenance avec le"
@@ -62,7 +61,7 @@ def test_read_also_headings_are_dropped() -> None:
     """trafilatura drops the teaser list of a "read also" box but may keep its heading."""
     tree = parse_html(fixture("fr-article.html"))
     assert tree is not None
-    document = run_trafilatura(tree, "https://example.org/a", PageHints())
+    document = run_trafilatura(tree, "https://example.org/a")
     assert document is not None
     assert "\nÀ lire aussi\n" in (document.text or "")
     text = "First.\nÀ lire aussi\n  Read also:  \nLEES OOK\nRead also the other story\n\nLast."

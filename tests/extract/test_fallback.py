@@ -15,7 +15,6 @@ from pipelines.extract import extract_article, run_trafilatura
 from pipelines.extract.cleanup import clean_lines, parse_html
 from pipelines.extract.fallback import jsonld_body
 from pipelines.extract.gate import is_article
-from pipelines.models import PageHints
 
 REPRINT = "en-reprint-article"
 EXPECTED: dict[str, Any] = json.loads((FIXTURES / f"{REPRINT}.json").read_text("utf-8"))
@@ -39,7 +38,7 @@ def test_precision_alone_keeps_only_the_reprint_notice() -> None:
     """The fault: precision mode's text is a byline and a notice, not an article."""
     tree = parse_html(fixture(f"{REPRINT}.html"))
     assert tree is not None
-    document = run_trafilatura(tree, EXPECTED["url"], PageHints())
+    document = run_trafilatura(tree, EXPECTED["url"])
     assert document is not None
     lines = clean_lines(document.text or "")
     assert any(line.startswith("This article first appeared") for line in lines)
@@ -139,7 +138,7 @@ def test_trafilatura_compares_when_its_main_extractor_keeps_too_little(
     html = gzip.decompress((REAL_PAGES / f"{page}.html.gz").read_bytes())
     tree = parse_html(html)
     assert tree is not None
-    alone = run_trafilatura(tree, truth["url"], PageHints(), compare=False)
+    alone = run_trafilatura(tree, truth["url"], compare=False)
     assert alone is not None and not is_article(clean_lines(alone.text or ""), tree)
     comparisons.clear()
     article = extract_article(html, truth["url"])

@@ -1,0 +1,181 @@
+"""trafilatura's XPath expressions, cheaper to evaluate, selecting exactly what they did.
+
+trafilatura finds boilerplate, the article body and the author with XPath expressions that
+test id and class values with EXSLT regular expressions (``re:test(@class, '...')``). lxml
+runs each ``re:test`` by calling back into Python, for every element an expression visits,
+also for elements that have no such attribute at all, and hands it each value as a "smart"
+string that knows its element. On news pages that is about a tenth of an extraction.
+
+`speed_up` recompiles every module-level expression of trafilatura once per process:
+
+- a ``re:test(ARG, 'R')`` is guarded by a test libxml2 runs in C, so that Python is called
+  only when the guard holds: that ARG contains one of the few literal strings any match of
+  R must contain (worked out from R's parse; at most MAX_LITERALS of them: many
+  ``contains`` calls cost more than the callback they spare), else that ARG exists at all
+  (when R cannot match an empty string);
+- values reach ``re:test`` as plain strings (``smart_strings=False``): these expressions
+  select elements, never strings.
+
+Each guard is a necessary condition of the test it guards, and ``contains`` reads the same
+value ``re:test`` reads (the first node of ARG), so every expression selects the same
+elements in the same order. ``tests/extract/test_speedups.py`` checks this on every real
+page, expression by expression, and that whole extractions come out identical.
+trafilatura's own lists are updated in place (its modules share them); `plain` swaps the
+original expressions back in for a block, for a bench that times bare trafilatura.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from lxml.etree import XPath
+
+REGEXP_NS = "http://exslt.org/regular-expressions"
+MAX_LITERALS = 6
+
+# re:test(@a, 'R') or re:test(@a|@b, 'R', 'flags'), as trafilatura writes them.
+_RE_TEST = re.compile(
+    r"re:test\(\s*(@[\w-]+(?:\s*\|\s*@[\w-]+)*)\s*,\s*'([^']*)'\s*(?:,\s*'([^']*)'\s*)?\)"
+)
+
+# trafilatura's shared lists of expressions: (the list, its originals, their fast forms);
+# and its single expressions: (module, name, original, fast form). Filled by speed_up.
+_lists: list[tuple[list[XPath], list[XPath], list[XPath]]] = []
+_singles: list[tuple[Any, str, XPath, XPath]] = []
+
+
+def needed_literals(pattern: str, flags: str = "") -> frozenset[str] | None:
+    """Strings one of which every match of ``pattern`` contains, or None if no such set
+    is found (a case-insensitive pattern, a match that may be empty, an unknown construct).
+    """
+    if flags.strip("g"):  # "i": contains() is case-sensitive
+        return None
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - no parser, or a pattern Python reads otherwise
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    found = _needed(list(parsed))
+    if not found or any(not s or "'" in s for s in found):
+        return None
+    return frozenset(found)
+
+
+def _needed(sequence: list[tuple[Any, Any]]) -> set[str] | None:
+    """For a parsed sequence: a set of strings one of which every match contains."""
+    from re._constants import (
+        BRANCH,
+        LITERAL,
+        MAX_REPEAT,
+        MIN_REPEAT,
+        SUBPATTERN,
+    )
+
+    options: list[set[str]] = []
+    run = ""
+    for op, av in sequence:
+        if op is LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            options.append({run})
+            run = ""
+        found: set[str] | None = None
+        if op is SUBPATTERN:
+            _group, add_flags, _del_flags, inner = av
+            if not add_flags & re.IGNORECASE:
+                found = _needed(list(inner))
+        elif op is BRANCH:
+            branches = [_needed(list(branch)) for branch in av[1]]
+            if all(branch is not None for branch in branches):
+                found = set().union(*branches)  # type: ignore[arg-type]
+        elif op in (MAX_REPEAT, MIN_REPEAT) and av[0] >= 1:
+            found = _needed(list(av[2]))
+        if found:
+            options.append(found)
+    if run:
+        options.append({run})
+    if not options:
+        return None
+    # The most selective set: its shortest string longest, then the fewest strings.
+    return max(options, key=lambda s: (min(map(len, s)), -len(s)))
+
+
+def guarded(path: str) -> str:
+    """``path`` with each ``re:test`` behind a C-level necessary condition, where one is
+    known (else unchanged)."""
+
+    def guard(match: re.Match[str]) -> str:
+        arg, pattern, flags = match.group(1), match.group(2), match.group(3) or ""
+        literals = needed_literals(pattern, flags)
+        if literals is not None and len(literals) <= MAX_LITERALS:
+            test = " or ".join(f"contains({arg}, '{s}')" for s in sorted(literals))
+            return f"(({test}) and {match.group(0)})"
+        try:
+            matches_empty = re.search(pattern, "", re.IGNORECASE if "i" in flags else 0)
+        except re.error:
+            return match.group(0)
+        if matches_empty is None:
+            return f"(({arg}) and {match.group(0)})"
+        return match.group(0)
+
+    return _RE_TEST.sub(guard, path)
+
+
+def fast_xpath(expression: XPath) -> XPath:
+    return XPath(guarded(expression.path), namespaces={"re": REGEXP_NS}, smart_strings=False)
+
+
+def speed_up() -> None:
+    """Recompile trafilatura's module-level XPath expressions (once per process)."""
+    if _lists or _singles:
+        return
+    import trafilatura.baseline
+    import trafilatura.core
+    import trafilatura.external
+    import trafilatura.htmlprocessing
+    import trafilatura.main_extractor
+    import trafilatura.metadata
+    import trafilatura.settings
+    import trafilatura.xpaths  # noqa: F401 - every module that holds expressions
+
+    seen: dict[int, XPath] = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith("trafilatura"):
+            continue
+        for attribute, value in list(vars(module).items()):
+            if isinstance(value, list) and value and all(isinstance(x, XPath) for x in value):
+                if all(id(shared) != id(value) for shared, _, _ in _lists):
+                    _lists.append((value, list(value), [fast_xpath(x) for x in value]))
+            elif isinstance(value, XPath):
+                if id(value) not in seen:
+                    seen[id(value)] = fast_xpath(value)
+                _singles.append((module, attribute, value, seen[id(value)]))
+    _use(fast=True)
+
+
+def _use(*, fast: bool) -> None:
+    for shared, originals, quick in _lists:
+        shared[:] = quick if fast else originals  # the modules share the list itself
+    for module, attribute, original, quick_one in _singles:
+        setattr(module, attribute, quick_one if fast else original)
+
+
+@contextmanager
+def plain() -> Iterator[None]:
+    """trafilatura's own expressions for the block (a bench's bare trafilatura)."""
+    if not (_lists or _singles):
+        yield
+        return
+    _use(fast=False)
+    try:
+        yield
+    finally:
+        _use(fast=True)

@@ -1,0 +1,146 @@
+"""trafilatura's XPath expressions as newswatch evaluates them (pipelines/extract/speedups.py)
+select exactly what trafilatura's own select: expression by expression on every real page
+and page fixture, and whole extractions alike."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+import trafilatura.xpaths
+from extract_pages import REAL_PAGES
+from lxml.etree import XPath
+
+from pipelines.extract import extract_page
+from pipelines.extract.cleanup import parse_html
+from pipelines.extract.speedups import (
+    MAX_LITERALS,
+    REGEXP_NS,
+    fast_xpath,
+    guarded,
+    needed_literals,
+    plain,
+)
+from pipelines.models import PageHints
+
+_RE_TEST = re.compile(r"re:test\([^,]+,\s*'([^']*)'(?:\s*,\s*'([^']*)')?\)")
+FIXTURES = Path(__file__).resolve().parent.parent / "data" / "pages" / "fixtures"
+
+
+def _pages() -> list[tuple[str, bytes]]:
+    real = [(p.name, gzip.decompress(p.read_bytes())) for p in sorted(REAL_PAGES.glob("*.gz"))]
+    return real + [(p.name, p.read_bytes()) for p in sorted(FIXTURES.glob("*.html"))]
+
+
+PAGES = _pages()
+
+
+def _expressions() -> list[tuple[str, XPath]]:
+    found = []
+    with plain():  # trafilatura's own, even though pipelines.extract sped them up
+        for name, value in vars(trafilatura.xpaths).items():
+            if isinstance(value, list) and value and all(isinstance(x, XPath) for x in value):
+                found += [(f"{name}[{i}]", x) for i, x in enumerate(value)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literals"),
+    [
+        ("author|writer", {"author", "writer"}),
+        ("[Aa]uthor|screenname", {"uthor", "screenname"}),
+        ("^(?:comol|disqus_thread)", {"comol", "disqus_thread"}),
+        ("author-?name|AuthorName", {"author", "AuthorName"}),  # "-" is optional
+        ("(^|\\s)bottom|bottom(\\s|$)", {"bottom"}),
+        ("^[Cc]omment(?!ary)|(?:article|post)-comments", {"omment", "-comments"}),
+        ("mvp-post-add-(?:box|wrap)", {"mvp-post-add-"}),
+        ("x+yz", {"yz"}),
+    ],
+)
+def test_the_literals_every_match_contains(pattern: str, literals: set[str]) -> None:
+    assert needed_literals(pattern) == literals
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags"),
+    [
+        ("fulltext", "i"),  # contains() cannot ignore case
+        ("(?i)author", ""),
+        ("a?b?", ""),  # may match an empty string
+        ("[ab]+", ""),  # no literal at all
+        ("author|.", ""),  # one branch without a literal
+        ("it's", ""),  # a quote cannot go into an XPath literal
+    ],
+)
+def test_no_literals_when_none_is_certain(pattern: str, flags: str) -> None:
+    assert needed_literals(pattern, flags) is None
+
+
+def test_a_test_without_literals_is_guarded_by_the_attribute_when_it_cannot_match_empty() -> None:
+    assert guarded("//*[re:test(@class, 'fulltext', 'i')]") == (
+        "//*[((@class) and re:test(@class, 'fulltext', 'i'))]"
+    )
+    assert guarded("//*[re:test(@id, 'a?')]") == "//*[re:test(@id, 'a?')]"
+    words = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
+    many = "|".join(words[: MAX_LITERALS + 1])
+    assert guarded(f"//*[re:test(@id|@class, '{many}')]") == (
+        f"//*[((@id|@class) and re:test(@id|@class, '{many}'))]"
+    )
+
+
+def test_every_guard_is_true_of_every_value_its_test_accepts() -> None:
+    """The guard is a necessary condition: over every id and class value of the pages,
+    a value the regular expression matches contains one of its literals."""
+    values = set()
+    for _, html in PAGES:
+        tree = parse_html(html)
+        assert tree is not None
+        values.update(str(v) for v in tree.xpath("//@id | //@class"))
+    tests = {
+        (m.group(1), m.group(2) or "")
+        for _, expression in _expressions()
+        for m in _RE_TEST.finditer(expression.path)
+    }
+    checked = 0
+    for pattern, flags in tests:
+        literals = needed_literals(pattern, flags)
+        if literals is None:
+            continue
+        for value in values:
+            if re.search(pattern, value):
+                checked += 1
+                assert any(s in value for s in literals), (pattern, value)
+    assert checked > 100
+
+
+def test_every_expression_selects_what_trafilaturas_own_selects() -> None:
+    expressions = _expressions()
+    assert len(expressions) > 30
+    assert sum("re:test" in x.path for _, x in expressions) >= 20
+    fast = [(name, x, fast_xpath(x)) for name, x in expressions]
+    differ = []
+    for page, html in PAGES:
+        tree = parse_html(html)
+        assert tree is not None
+        for name, own, quick in fast:
+            if own(tree) != quick(tree):
+                differ.append((page, name))
+    assert differ == []
+
+
+def test_a_guarded_expression_is_still_a_valid_xpath_with_the_same_namespaces() -> None:
+    for _, expression in _expressions():
+        XPath(guarded(expression.path), namespaces={"re": REGEXP_NS})
+
+
+def test_whole_extractions_come_out_as_with_trafilaturas_own_expressions() -> None:
+    hints = PageHints()
+    for page, html in PAGES:
+        url = f"https://example.org/{page}"
+        fast = pickle.dumps(extract_page(html, url, hints=hints))
+        with plain():
+            own = pickle.dumps(extract_page(html, url, hints=hints))
+        assert fast == own, page
