@@ -13,12 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.core.downloader.handlers.http11 import (
-    HTTP11DownloadHandler,
-    _LenientHTTP11ClientFactory,
-    _LenientHTTP11ClientProtocol,
-    _LenientHTTPClientParser,
-)
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadFailedError
 from scrapy.http import Request, Response
@@ -29,6 +23,12 @@ from twisted.web._newclient import HTTP11ClientProtocol
 from twisted.web.client import ResponseFailed
 from twisted.web.iweb import IResponse
 
+from crawler.http11 import (  # Scrapy's, imported faster
+    HTTP11DownloadHandler,
+    _LenientHTTP11ClientFactory,
+    _LenientHTTP11ClientProtocol,
+    _LenientHTTPClientParser,
+)
 from pipelines import defaults
 
 

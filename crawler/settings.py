@@ -14,7 +14,14 @@ NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
 ADDONS = {"crawler.addon.CrawlConfigAddon": 0}
-EXTENSIONS = {"crawler.extension.RunRecorder": 500}
+EXTENSIONS = {
+    "crawler.extension.RunRecorder": 500,
+    # Off below; not even imported (the remote control alone imports aiohttp: ~0.15 s of
+    # every crawl's start).
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+}
 
 # AutoThrottle slows down further when a site answers slowly: a monitor that runs every
 # hour has no reason to hurry. The add-on turns it on (off only when [crawl] asks for no

@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipelines.models import DedupRules
 from pipelines.store import Store
-from pipelines.text import dehyphenate, normalize_words, prose
+from pipelines.text import dehyphenate, dehyphenated_words, normalize_words, prose
 
 SHINGLE_WORDS = 5
 SAMPLE_MOD = 4
@@ -75,8 +76,9 @@ class Fingerprint:
 
 
 def fingerprint(text: str) -> Fingerprint:
-    words = normalize_words(text)
-    body = prose(dehyphenate(text))  # before prose(): a split word may end a line
+    joined = dehyphenate(text)  # before prose(): a split word may end a line
+    words = dehyphenated_words(joined)  # normalize_words(text), without joining twice
+    body = prose(joined)
     if body == text:
         index = lookup = frozenset(_shingles(words))
     else:
@@ -104,10 +106,10 @@ def _shingles(words: list[str], memo: dict[str, int] | None = None) -> set[int]:
     second, similar text (the fingerprint's body after its text)."""
     grams = list(map(" ".join, zip(*(words[k:] for k in range(SHINGLE_WORDS)), strict=False)))
     if memo is None:
-        hashes = map(_hash, grams)
+        hashes: Iterable[int] = _hashes(grams)
     else:
         new = [gram for gram in grams if gram not in memo]
-        memo.update(zip(new, map(_hash, new), strict=True))
+        memo.update(zip(new, _hashes(new), strict=True))
         hashes = map(memo.__getitem__, grams)
     return {h for h in hashes if h % SAMPLE_MOD == 0}
 
@@ -116,6 +118,18 @@ def _hash(gram: str) -> int:
     # 8 bytes as a signed int: SQLite's INTEGER is a signed 64-bit number.
     digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _hashes(grams: list[str]) -> list[int]:
+    """`_hash` of each gram, a quarter faster: the grams (words: no line break) are encoded
+    at once and the calls are looked up once."""
+    if not grams:
+        return []
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    return [
+        from_bytes(blake2b(data, digest_size=8).digest(), "big", signed=True)
+        for data in "\n".join(grams).encode().split(b"\n")
+    ]
 
 
 def same_text(text: str, stored: str, rules: DedupRules = RULES) -> bool:

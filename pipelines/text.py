@@ -46,7 +46,12 @@ def count_words(text: str) -> int:
 
 def normalize_words(text: str) -> list[str]:
     """Words folded for case, accents and typographic variants (’ vs ', « vs ")."""
-    folded = unicodedata.normalize("NFKD", dehyphenate(text).casefold())
+    return dehyphenated_words(dehyphenate(text))
+
+
+def dehyphenated_words(text: str) -> list[str]:
+    """`normalize_words` of a text `dehyphenate` already went over."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
     if folded.isascii():
         return _WORD.findall(folded)
     if max(folded) > "\uffff":  # rare: marks outside the table below
