@@ -74,8 +74,9 @@ REMOTE_CONTROL_ENABLED = False
 ITEM_PIPELINES = {"crawler.itempipelines.StorePipeline": 300}
 # A response yields one page item at most, and Scrapy starts CONCURRENT_ITEMS asyncio
 # workers for each response whatever it yields: its default of 100 cost ~1 ms of CPU per
-# page. Pages wait for the extraction pool in the item pipeline, not here.
-CONCURRENT_ITEMS = 4
+# page. Pages wait for the extraction pool in the item pipeline, not here; a sitemap's
+# requests are only scheduled, one after the other.
+CONCURRENT_ITEMS = 1
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "WARNING"

@@ -21,7 +21,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import LanguageIdentifier
+
+from pipelines.extract.langmodel import load_identifier
 
 # schema.org types whose datePublished is the article's own date. Every "...NewsArticle"
 # subtype (Reportage, Analysis, Opinion, ...) counts too. WebPage and WebSite do not:
@@ -320,5 +322,6 @@ def warm_up() -> None:
 
 @cache
 def _identifier() -> LanguageIdentifier:
-    """py3langid's model, loaded once per process (~0.6 s) on first use, not at import."""
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    """py3langid's model, loaded once per process on first use, not at import (from
+    newswatch's cached copy: pipelines/extract/langmodel.py)."""
+    return load_identifier()
