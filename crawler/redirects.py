@@ -12,7 +12,6 @@ itself) and ``redirect_loop`` (to a URL met earlier in the same chain; Scrapy's 
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -80,8 +79,11 @@ class MetaRefreshCheck(MetaRefreshMiddleware):
 
 def may_refresh(body: bytes) -> bool:
     """Whether some tag of ``body`` has "refresh" after "http-equiv" (any case)."""
-    return _REFRESH_TAG.search(body) is not None
-
-
-# "http-equiv", then "refresh" before the tag's end (or the body's): one scan, no copy.
-_REFRESH_TAG = re.compile(rb"http-equiv[^>]*?refresh", re.IGNORECASE)
+    low = body.lower()
+    at = low.find(b"http-equiv")
+    while at >= 0:
+        end = low.find(b">", at)
+        if low.find(b"refresh", at, len(low) if end < 0 else end) >= 0:
+            return True
+        at = low.find(b"http-equiv", at + 10)
+    return False
