@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
 from lxml.etree import ParserError, XPath
 from lxml.html import HtmlElement
@@ -81,7 +83,12 @@ MAX_CONSENT_CHARS = 1500
 _ID_AND_CLASS_VALUES = XPath("//body//@id | //body//@class", smart_strings=False)
 _ID_AND_CLASS_ATTRIBUTES = XPath("//body//@id | //body//@class")
 _CONSENT_MARKER = re.compile("|".join(CONSENT_MARKERS), re.IGNORECASE)
-_MAX_NAMED = 40  # distinct id/class values named in one XPath at most
+# The elements whose id or class is one of the $named values ("\n"-separated, and
+# around): in document order, an outer dialog before its inner parts.
+_NAMED_ELEMENTS = XPath(
+    "//body/descendant-or-self::*[contains($named, concat('\n', @id, '\n'))"
+    " or contains($named, concat('\n', @class, '\n'))]"
+)
 
 # A lead paragraph (chapô) by the class that layouts give it; no links inside. Not
 # "standfirst": on the real (English) pages the true text leaves standfirsts out, and
@@ -146,34 +153,40 @@ def drop_consent_dialogs(tree: HtmlElement) -> None:
 
     Done here rather than with trafilatura's `prune_xpath`: a case-insensitive XPath over
     every id and class added ~20 ms a page, two thirds of trafilatura's own. Reading the
-    values as strings and asking only the few that match for their element costs ~0.5 ms;
-    visiting every element with an id or a class cost ~1.7 ms (lxml builds a Python proxy
-    for each one).
+    values as strings and asking only for the elements of the few that match costs
+    ~0.8 ms; visiting every element with an id or a class cost ~1.7 ms (lxml builds a
+    Python proxy for each one).
     """
     values = _ID_AND_CLASS_VALUES(tree)
     assert isinstance(values, list)
-    folded = "\n".join(values).lower()
+    joined = "\n".join(values)
+    folded = joined.lower()
     if not any(marker in folded for marker in CONSENT_MARKERS):
         return
     # Only now ask for the elements, by the few values that name a marker: one XPath over
     # them returns the elements once each and in document order, so that an outer dialog
     # is judged (and dropped with its inner parts) before them. (Asking for every value as
-    # a "smart" string that knows its element cost ~4 ms a page.)
-    named = sorted({v for v in values if _CONSENT_MARKER.search(v)})
+    # a "smart" string that knows its element cost ~4 ms a page.) The values that name one
+    # are found with one search of them all (no marker holds a line break), not one search
+    # of each (~0.9 ms a page).
+    ends = list(accumulate(len(value) + 1 for value in values))
+    named = sorted(
+        {values[bisect_right(ends, found.start())] for found in _CONSENT_MARKER.finditer(joined)}
+    )
     if not named:
         return
-    if len(named) > _MAX_NAMED:  # a page that names markers everywhere: one test each
-        attributes = _ID_AND_CLASS_ATTRIBUTES(tree)
-        assert isinstance(attributes, list)
-        found = dict.fromkeys(v.getparent() for v in attributes if _CONSENT_MARKER.search(v))
-        elements: list[HtmlElement] = list(found)
-    else:
-        test = " or ".join(f"@id=$v{i} or @class=$v{i}" for i in range(len(named)))
-        matches = tree.xpath(
-            f"//body/descendant-or-self::*[{test}]", **{f"v{i}": v for i, v in enumerate(named)}
-        )
+    elements: list[HtmlElement]
+    if joined.count("\n") == len(values) - 1:
+        # No value holds a line break: each id and class is looked up in all the named
+        # values at once (one test per attribute, not one per named value: ~1 ms a page).
+        matches = _NAMED_ELEMENTS(tree, named="\n" + "\n".join(named) + "\n")
         assert isinstance(matches, list)
         elements = matches
+    else:
+        wanted = set(named)
+        attributes = _ID_AND_CLASS_ATTRIBUTES(tree)
+        assert isinstance(attributes, list)
+        elements = list(dict.fromkeys(v.getparent() for v in attributes if v in wanted))
     for element in elements:
         if len(element.text_content()) < MAX_CONSENT_CHARS:
             element.drop_tree()
