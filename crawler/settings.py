@@ -7,6 +7,8 @@ sets them for every crawl, ``newswatch run`` and ``scrapy crawl news -a source=N
 alike. The extension (``crawler/extension.py``) records a bare ``scrapy crawl`` as a run.
 """
 
+from scrapy.settings import default_settings
+
 BOT_NAME = "newswatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -14,13 +16,19 @@ NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
 ADDONS = {"crawler.addon.CrawlConfigAddon": 0}
-EXTENSIONS = {
-    "crawler.extension.RunRecorder": 500,
-    # Off below; not even imported (the remote control alone imports aiohttp: ~0.15 s of
-    # every crawl's start).
-    "scrapy.extensions.remote_control.RemoteControl": None,
-    "scrapy.extensions.telnet.TelnetConsole": None,
-    "scrapy.extensions.memdebug.MemoryDebugger": None,
+EXTENSIONS = {"crawler.extension.RunRecorder": 500}
+# Scrapy's own extensions but three newswatch keeps off (below) and would still import:
+# Scrapy loads every class its settings name, even one set to None, and the remote control
+# alone imports aiohttp, ~0.15 s of every crawl's start.
+_UNUSED_EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+}
+EXTENSIONS_BASE = {
+    name: order
+    for name, order in default_settings.EXTENSIONS_BASE.items()
+    if name not in _UNUSED_EXTENSIONS
 }
 
 # AutoThrottle slows down further when a site answers slowly: a monitor that runs every

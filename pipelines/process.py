@@ -27,7 +27,6 @@ from pipelines.dedup import (
     index_document,
     same_text,
 )
-from pipelines.extract import extract_page
 from pipelines.hooks import NO_HOOKS, SourceHooks
 from pipelines.models import Article, DedupRules, Match, Page
 from pipelines.store import Store
@@ -79,6 +78,10 @@ def prepare_page(page: Page, options: ProcessOptions) -> Prepared:
     """The page's CPU work, without the store: extraction, topics, dedup fingerprint."""
     if is_gone(page):
         return NOT_AN_ARTICLE
+    # Imported here: the crawling process, which only writes, never loads trafilatura
+    # (the extraction pool's workers have it from their forkserver).
+    from pipelines.extract import extract_page
+
     extracted = extract_page(
         page.body,
         page.final_url,
