@@ -14,9 +14,8 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import sqlite_utils
-
 from pipelines.defaults import STORE_BUSY_TIMEOUT_SECONDS
+from pipelines.store._sqlite import sqlite_utils
 from pipelines.store.articles import ArticleOps
 from pipelines.store.base import StoreBase, StoreError, cause, store_errors, transaction
 from pipelines.store.digest import DigestOps
