@@ -28,9 +28,9 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document
 
 from pipelines.extract.cleanup import (
-    LEAD_MARKERS,
     MAX_ELEMENTS,
     clean_lines,
+    may_have_lead,
     parse_source,
     trim_tree,
     with_lead,
@@ -126,12 +126,12 @@ def _extract(
     # the page's paragraph prose. (trafilatura and its metadata read copies of ``tree``:
     # every stage here sees the page as parsed.)
     document = run_trafilatura(tree, url, compare=False)
-    has_lead = any(marker in source for marker in LEAD_MARKERS)
+    has_lead = may_have_lead(tree)
 
     def cleanup(text: str, tree: HtmlElement) -> list[str]:
         # A print column kept line by line (<br>) is one paragraph, not forty short lines.
         lines = unwrapped(without_link_items(clean_lines(text), tree))
-        # Searching the source for the few class names costs ~0.05 ms, the XPath ~0.8 ms.
+        # Searching the class values for the few names costs ~0.02 ms, the XPath ~0.8 ms.
         return with_lead(lines, tree) if has_lead else lines
 
     lines = cleanup((document.text or "") if document else "", tree)
