@@ -199,8 +199,9 @@ def _freeze_startup_objects() -> None:
 
     Those objects live as long as the pass; without this, every full collection during the
     crawl walked them again (about 0.3 s of a 728-page pass's 6 s in the crawling process).
+    No collection first: start-up leaves no cyclic garbage to speak of (a collection here
+    found none and cost 0.04 s before the first request).
     """
-    gc.collect()
     gc.freeze()
 
 
