@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-from py3langid.modelio import _to_array
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +81,10 @@ def _write_copy(packaged: Path, cached: Path) -> None:
 
 def _from_archive(path: Path) -> LanguageIdentifier:
     """py3langid's own loading (``modelio.load_model``, ``from_model_file``) of the
-    decompressed archive."""
+    decompressed archive (a py3langid that loads otherwise fails here, and its own file is
+    read instead)."""
+    from py3langid.modelio import _to_array
+
     with open(path, "rb") as file, np.load(file, allow_pickle=False) as data:
         ptc, pc = np.asarray(data["ptc"]), np.asarray(data["pc"])
         classes = data["classes"].tolist()
