@@ -17,9 +17,9 @@ COMMANDS_MODULE = "crawler.commands"
 
 ADDONS = {"crawler.addon.CrawlConfigAddon": 0}
 EXTENSIONS = {"crawler.extension.RunRecorder": 500}
-# Scrapy's own extensions but three newswatch keeps off (below) and would still import:
-# Scrapy loads every class its settings name, even one set to None, and the remote control
-# alone imports aiohttp, ~0.15 s of every crawl's start.
+# Scrapy's own extensions, less three newswatch keeps off: Scrapy imports every class its
+# settings name, even one set to None, and the remote control alone imports aiohttp
+# (~0.15 s of every crawl's start).
 _UNUSED_EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl",
     "scrapy.extensions.telnet.TelnetConsole",
