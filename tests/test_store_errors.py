@@ -176,7 +176,9 @@ def test_a_full_disk_stops_the_crawl_with_one_line(config: Path) -> None:
     assert result.returncode == ExitCode.STORE, result.stdout + result.stderr
     one_clean_line(result.stderr, "disk is full")
     assert len(result.stderr) < 3000  # not a page body per article
-    assert articles(db) == stored
+    # Nothing stored is lost. (A small article may still fit in the pages the file has,
+    # as on a disk that is nearly full: which one comes first depends on the crawl.)
+    assert set(stored) <= set(articles(db))
     again = run_newswatch("run", "--no-send", config=config)
     assert again.code == ExitCode.OK, again.err
     assert len(articles(db)) > len(stored)
