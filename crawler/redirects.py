@@ -65,6 +65,9 @@ class MetaRefreshCheck(MetaRefreshMiddleware):
     a third of them say "refresh" somewhere in their scripts). A body with no tag in which
     "refresh" follows "http-equiv", in any case, cannot have one, unless its charset is not
     ASCII-compatible (UTF-16 or UTF-32: NUL bytes), which Scrapy then reads as before.
+    Scrapy reads only the first 4,096 characters of the text (``get_meta_refresh``): the
+    bytes they can be in (four per character at most, and a byte-order mark) are all that
+    is searched.
     """
 
     def process_response(  # type: ignore[override]
@@ -77,9 +80,15 @@ class MetaRefreshCheck(MetaRefreshMiddleware):
         return super().process_response(request, response)
 
 
+# The bytes that hold the first 4,096 characters Scrapy looks at, in any ASCII-compatible
+# charset (UTF-8 and GB18030 take four bytes a character at most), and a byte-order mark.
+REFRESH_WINDOW = 4 * 4096 + 4
+
+
 def may_refresh(body: bytes) -> bool:
-    """Whether some tag of ``body`` has "refresh" after "http-equiv" (any case)."""
-    low = body.lower()
+    """Whether some tag in the first REFRESH_WINDOW bytes of ``body`` has "refresh" after
+    "http-equiv" (any case)."""
+    low = body[:REFRESH_WINDOW].lower()
     at = low.find(b"http-equiv")
     while at >= 0:
         end = low.find(b">", at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
@@ -61,6 +62,25 @@ def test_refresh_in_a_script_is_not_a_meta_refresh() -> None:
     assert not may_refresh(b'<meta http-equiv="content-type" content="text/html"> refresh')
     assert may_refresh(b'<META name=x HTTP-EQUIV = "Refresh" content="5">')
     assert may_refresh(b"<meta http-equiv=refresh content='0;url=/b'>")
+
+
+def test_only_the_text_scrapy_reads_is_searched_for_a_refresh() -> None:
+    """Scrapy reads a meta refresh from the first 4,096 characters only: one further down
+    redirects neither with Scrapy's middleware nor with newswatch's, and one just inside
+    them, after 4,000 four-byte characters, is still found."""
+    tag = '<meta http-equiv="refresh" content="0; url=/b">'
+    late = f"<html><head><title>x</title></head><body>{'é' * 9000}{tag}</body></html>"
+    page = response(late.encode())
+    assert (
+        MetaRefreshMiddleware.from_crawler(get_crawler()).process_response(Request(page.url), page)
+        is page
+    )
+    assert middleware().process_response(Request(page.url), page) is page
+    early = f"<html><head><title>{'𝕏' * 4000}</title>{tag}</head></html>"
+    page = response(early.encode())
+    assert len(early.encode()) > 16_000
+    out = middleware().process_response(Request(page.url), page)
+    assert isinstance(out, Request) and out.url == "https://s.example/b"
 
 
 def test_no_crawl_opens_scrapys_remote_control() -> None:
