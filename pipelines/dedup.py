@@ -38,10 +38,13 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pipelines.models import DedupRules
-from pipelines.store import Store
 from pipelines.text import dehyphenate, dehyphenated_words, normalize_words, prose
+
+if TYPE_CHECKING:  # the workers that prepare pages never open a store
+    from pipelines.store import Store
 
 SHINGLE_WORDS = 5
 SAMPLE_MOD = 4

@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pipelines.clock import utcnow
 from pipelines.dedup import (
@@ -29,9 +30,11 @@ from pipelines.dedup import (
 )
 from pipelines.hooks import NO_HOOKS, SourceHooks
 from pipelines.models import Article, DedupRules, Match, Page
-from pipelines.store import Store
 from pipelines.topics import Topic, match_topics
 from pipelines.urls import canonical_url, url_key
+
+if TYPE_CHECKING:  # the workers that prepare pages never open a store
+    from pipelines.store import Store
 
 
 @dataclass(frozen=True)

@@ -269,3 +269,20 @@ def test_pages_beyond_the_in_flight_bound_wait_and_the_crawl_pauses() -> None:
     # Unpaused, the engine is woken at once rather than at its next 5 s heartbeat.
     assert engine._slot.nextcall.scheduled == 1
     assert all(d.article is not None for d in done)
+
+
+def test_the_forkserver_imports_no_store_and_no_crawler() -> None:
+    """What the workers' server imports before forking (pipelines/forkserver.py PRELOAD):
+    the extraction, not the store (sqlite-utils) nor Scrapy, which a worker never uses."""
+    import subprocess
+    import sys
+
+    from pipelines.forkserver import PRELOAD
+
+    code = (
+        f"import importlib, sys; [importlib.import_module(m) for m in {list(PRELOAD)!r}]; "
+        "print(*sorted(m for m in ('pipelines.store', 'sqlite_utils', 'scrapy', 'twisted')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []

@@ -32,7 +32,7 @@ def test_a_first_import_loads_no_language_model(
     def no_model(*args: object, **kwargs: object) -> LanguageIdentifier:
         raise AssertionError("the manifest should have given every language")
 
-    monkeypatch.setattr(seeds.LanguageIdentifier, "from_model_file", no_model)
+    monkeypatch.setattr(LanguageIdentifier, "from_model_file", no_model)
     with open_store(tmp_path / "nw.db") as store:
         assert import_seeds(store, []) == 5
         langs = [r[0] for r in store.db.execute("SELECT lang FROM articles ORDER BY url")]
@@ -71,3 +71,12 @@ def test_two_processes_importing_the_seeds_at_once_store_each_seed_once(tmp_path
     with open_store(path) as store:
         urls = [r[0] for r in store.db.execute("SELECT url FROM articles ORDER BY url")]
     assert urls == [f"seed:{f.name}" for f in seed_files()]
+
+
+def test_importing_the_seeds_module_brings_no_language_model_library() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, pipelines.seeds; print('py3langid' in sys.modules, 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -1,6 +1,7 @@
 """trafilatura's XPath expressions as newswatch evaluates them (pipelines/extract/speedups.py)
 select exactly what trafilatura's own select: expression by expression on every real page
-and page fixture, and whole extractions alike."""
+and page fixture, and whole extractions alike; its parse's two shortcuts (the check for
+characters XML forbids, the class lookup in C) change nothing either."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ import re
 from pathlib import Path
 
 import pytest
+import trafilatura.utils
 import trafilatura.xpaths
 from extract_pages import REAL_PAGES
 from lxml.etree import XPath
+from lxml.html import FormElement, HtmlElement
 
 from pipelines.extract import extract_page
 from pipelines.extract.cleanup import parse_html
 from pipelines.extract.speedups import (
+    INVALID_XML_PATTERN,
     MAX_LITERALS,
     REGEXP_NS,
+    InvalidXMLChars,
     fast_xpath,
     guarded,
+    has_invalid_xml_chars,
     needed_literals,
     plain,
 )
@@ -144,3 +150,44 @@ def test_whole_extractions_come_out_as_with_trafilaturas_own_expressions() -> No
         with plain():
             own = pickle.dumps(extract_page(html, url, hints=hints))
         assert fast == own, page
+
+
+def test_the_check_for_characters_xml_forbids_agrees_with_trafilaturas_expression() -> None:
+    with plain():
+        pattern = trafilatura.utils.INVALID_XML_CHARS
+    assert isinstance(pattern, re.Pattern) and pattern.pattern == INVALID_XML_PATTERN
+    # Every code point, surrogates included, a block at a time: a block the expression
+    # finds nothing in must pass the check, and one it finds something in is read one by one.
+    for start in range(0, 0x110000, 256):
+        block = "".join(map(chr, range(start, start + 256)))
+        if pattern.search(block) is None:
+            assert not has_invalid_xml_chars(block), hex(start)
+        else:
+            for char in block:
+                assert has_invalid_xml_chars(char) == bool(pattern.search(char)), hex(ord(char))
+
+
+def test_a_page_with_forbidden_characters_is_repaired_as_trafilatura_repairs_it() -> None:
+    with plain():
+        pattern = trafilatura.utils.INVALID_XML_CHARS
+    fast = InvalidXMLChars(pattern)
+    name, html = PAGES[0]
+    page = html.decode("utf-8", "replace")
+    for bad in ("\x00", "\x08", "\x0b", "\x1f", "\ufffe", "\uffff"):
+        dirty = page[:500] + bad + page[500:1000] + bad + page[1000:]
+        assert fast.sub("", dirty) == pattern.sub("", dirty) == page, repr(bad)
+    clean = page.replace("\t", " ")
+    assert fast.sub("", clean) is clean  # nothing to delete: the text itself, not a copy
+    assert trafilatura.utils.INVALID_XML_CHARS.sub("", "a\x01b\x7fc") == "ab\x7fc"
+
+
+def test_elements_of_the_shared_parser_are_html_elements_and_forms_are_given_up() -> None:
+    html = b"<html><body><form><input name=q></form><p>Text</p></body></html>"
+    tree = parse_html(html)
+    assert tree is not None
+    form = tree.find(".//form")
+    assert type(form) is HtmlElement and form.text_content() == ""
+    assert tree.find(".//p").text_content() == "Text"
+    with plain():  # the class is looked up when lxml makes an element's Python object
+        own = parse_html(html)
+        assert own is not None and isinstance(own.find(".//form"), FormElement)
