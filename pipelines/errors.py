@@ -58,3 +58,12 @@ class UsageError(NewswatchError):
 
 class DeliveryError(NewswatchError):
     """An alert email could not be handed to its transport (SMTP server or Maildir)."""
+
+
+class StoreError(NewswatchError):
+    """The database file cannot be opened, migrated or written (raised by pipelines/store/,
+    defined here so that a command can name it without importing the store)."""
+
+
+class PassRunning(NewswatchError):
+    """Another pass holds the lock of this dataset (pipelines/store/lock.py)."""

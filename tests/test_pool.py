@@ -286,3 +286,17 @@ def test_the_forkserver_imports_no_store_and_no_crawler() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []
+
+
+def test_the_command_line_imports_no_store_before_a_pass_starts_its_workers() -> None:
+    """``newswatch run`` launches the workers' server first thing: what the command line
+    imports before that (the CLI, the config) must be light, not the store nor Scrapy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, crawler.cli, crawler.cli.run; print(*sorted(m for m in ("
+        "'pipelines.store', 'sqlite_utils', 'scrapy', 'twisted') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []

@@ -15,9 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pipelines.config import Config, load_config, resolve_config_path
-from pipelines.errors import ConfigError, ExitCode, NewswatchError, UsageError
-from pipelines.store import StoreError, store_errors
-from pipelines.store.lock import PassRunning
+from pipelines.errors import (
+    ConfigError,
+    ExitCode,
+    NewswatchError,
+    PassRunning,
+    StoreError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -31,10 +36,18 @@ def fail_cleanly(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            # SQLite's own errors (a database locked past its busy timeout, a full disk)
-            # become a StoreError naming the database file.
-            with store_errors(_StorePath(args)):
+            try:
                 return fn(*args, **kwargs)
+            except Exception:
+                # SQLite's own errors (a database locked past its busy timeout, a full disk)
+                # become a StoreError naming the database file. Only the store speaks SQL:
+                # with the store not imported, no such error can have come; and a command
+                # that starts the extraction workers imports it only after it has.
+                store = sys.modules.get("pipelines.store")
+                if store is None:
+                    raise
+                with store.store_errors(_StorePath(args)):
+                    raise
         except ConfigError as exc:
             click.echo(f"newswatch: configuration error: {exc}", err=True)
             sys.exit(ExitCode.CONFIG)

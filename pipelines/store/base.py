@@ -20,11 +20,7 @@ from typing import Self
 import sqlite_utils
 
 from pipelines.defaults import STORE_BUSY_TIMEOUT_SECONDS
-from pipelines.errors import NewswatchError
-
-
-class StoreError(NewswatchError):
-    """The database file cannot be opened, migrated or written."""
+from pipelines.errors import StoreError as StoreError  # defined there, raised from here
 
 
 def cause(exc: sqlite3.Error) -> str:

@@ -24,16 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.clock import utcnow
-from pipelines.errors import NewswatchError
+from pipelines.errors import PassRunning as PassRunning  # defined there, raised from here
 
 if TYPE_CHECKING:
     from pipelines.config import Config
 
 log = logging.getLogger(__name__)
-
-
-class PassRunning(NewswatchError):
-    """Another pass holds the lock of this dataset."""
 
 
 @dataclass(frozen=True)
