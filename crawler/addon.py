@@ -48,6 +48,9 @@ def crawl_settings_of(crawl: CrawlConfig) -> dict[str, Any]:
     }
 
 
+COOKIES_MIDDLEWARE = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+
+
 class CrawlConfigAddon:
     """``[crawl]`` -> Scrapy settings, at the add-on priority."""
 
@@ -55,6 +58,10 @@ class CrawlConfigAddon:
         config = self.config(settings)
         crawl = config.crawl if config is not None else CrawlConfig()
         settings.update(crawl_settings_of(crawl), priority="addon")
+        if not settings.getbool("COOKIES_ENABLED"):
+            # Off (crawler/settings.py), it would still be imported, only to say so: its
+            # module imports tldextract, requests and filelock (~45 ms for each pass).
+            settings["DOWNLOADER_MIDDLEWARES"][COOKIES_MIDDLEWARE] = None
         if config is not None and config.cluster.redis_url:
             # A frontier shared by several crawler processes (crawler/redisfrontier.py).
             from crawler.redisfrontier import shared_frontier_settings

@@ -119,3 +119,15 @@ def test_no_delay_at_all_turns_autothrottle_off(tmp_path: Path) -> None:
     settings.set("AUTOTHROTTLE_ENABLED", True, priority="cmdline")
     CrawlConfigAddon().update_settings(settings)
     assert settings.getbool("AUTOTHROTTLE_ENABLED") is True
+
+
+def test_the_cookies_middleware_is_not_even_loaded_while_cookies_are_off(config: Path) -> None:
+    from crawler.addon import COOKIES_MIDDLEWARE
+
+    settings = project_settings(config)
+    CrawlConfigAddon().update_settings(settings)
+    assert settings.getwithbase("DOWNLOADER_MIDDLEWARES")[COOKIES_MIDDLEWARE] is None
+    on = project_settings(config)
+    on.set("COOKIES_ENABLED", True, priority="cmdline")  # scrapy crawl -s COOKIES_ENABLED=1
+    CrawlConfigAddon().update_settings(on)
+    assert on.getwithbase("DOWNLOADER_MIDDLEWARES")[COOKIES_MIDDLEWARE] == 700
