@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from conftest import run_newswatch
+from imports import imported_along
 
 from crawler.pagepool import PageRunner
 from pipelines.config import parse_config
@@ -274,29 +275,13 @@ def test_pages_beyond_the_in_flight_bound_wait_and_the_crawl_pauses() -> None:
 def test_the_forkserver_imports_no_store_and_no_crawler() -> None:
     """What the workers' server imports before forking (pipelines/forkserver.py PRELOAD):
     the extraction, not the store (sqlite-utils) nor Scrapy, which a worker never uses."""
-    import subprocess
-    import sys
-
     from pipelines.forkserver import PRELOAD
 
-    code = (
-        f"import importlib, sys; [importlib.import_module(m) for m in {list(PRELOAD)!r}]; "
-        "print(*sorted(m for m in ('pipelines.store', 'sqlite_utils', 'scrapy', 'twisted')"
-        " if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == []
+    assert imported_along(PRELOAD, ["pipelines.store", "sqlite_utils", "scrapy", "twisted"]) == []
 
 
 def test_the_command_line_imports_no_store_before_a_pass_starts_its_workers() -> None:
     """``newswatch run`` launches the workers' server first thing: what the command line
     imports before that (the CLI, the config) must be light, not the store nor Scrapy."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, crawler.cli, crawler.cli.run; print(*sorted(m for m in ("
-        "'pipelines.store', 'sqlite_utils', 'scrapy', 'twisted') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == []
+    modules = ["crawler.cli", "crawler.cli.run"]
+    assert imported_along(modules, ["pipelines.store", "sqlite_utils", "scrapy", "twisted"]) == []

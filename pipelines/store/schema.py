@@ -304,12 +304,12 @@ def m009_deliveries_per_channel(db: sqlite_utils.Database) -> None:
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply the migrations not yet applied; returns their names."""
-    if _applied(db) >= {name for name, _ in MIGRATIONS}:
+    done = _applied(db)
+    if done >= {name for name, _ in MIGRATIONS}:
         # Up to date, as nearly always: one query instead of sqlite-utils' checks of the
         # table (~3 ms, and a pass opens the dataset once or twice for each source).
         return []
     table(db, "_migrations").create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-    done = {r["name"] for r in table(db, "_migrations").rows}
     applied = []
     # By name: a migration may be defined beside the store operations it serves (any module
     # of this package), and the names' numbers say the order.

@@ -176,8 +176,7 @@ def test_a_page_with_forbidden_characters_is_repaired_as_trafilatura_repairs_it(
     for bad in ("\x00", "\x08", "\x0b", "\x1f", "\ufffe", "\uffff"):
         dirty = page[:500] + bad + page[500:1000] + bad + page[1000:]
         assert fast.sub("", dirty) == pattern.sub("", dirty) == page, repr(bad)
-    clean = page.replace("\t", " ")
-    assert fast.sub("", clean) is clean  # nothing to delete: the text itself, not a copy
+    assert fast.sub("", page) is page  # nothing to delete: the text itself, not a copy
     assert trafilatura.utils.INVALID_XML_CHARS.sub("", "a\x01b\x7fc") == "ab\x7fc"
 
 
