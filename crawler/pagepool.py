@@ -7,8 +7,9 @@ Scrapy keeps downloading on the reactor thread while the pages' CPU work
 per article, as before.
 
 One pool serves every crawl of the process (the crawls of a pass share it): it is started
-when the first crawl's item pipeline is built and stopped when the last one closes, also
-for a bare ``scrapy crawl news -a source=X``. At most ``2 x workers + 2`` pages are in the
+when the first crawl's item pipeline is built (without waiting for its workers: the first
+page does) and stopped when the last one closes, also for a bare ``scrapy crawl news -a
+source=X``. At most ``2 x workers + 2`` pages are in the
 pool at once; a page beyond that waits here, and its crawl is paused (``engine.pause()``: no
 new request is sent) until the pool has room again, so memory stays bounded when downloads
 outrun extraction. ``[crawl] workers`` 0 or 1, or a pool that cannot start (one log line),
@@ -51,17 +52,35 @@ class PageRunner:
         self.paused: list[Any] = []  # engines paused while pages wait
         self.users = 0
         self.pool: ExtractPool | None = None
+        self.ready = True  # False from the pool's launch until a worker is known set up
         if self.workers <= 1:
             log.info("extraction runs in the crawling process (%d worker)", self.workers)
             return
         setup = WorkerSetup(tuple(options.topics), options.dedup, dict(hooks))
         pool = ExtractPool(setup, self.workers, timeout)
         try:
-            pool.start()
+            pool.launch()  # waited for with the first page: see `_wait_for_pool`
         except PoolUnavailable as exc:
-            log.warning("extraction pool could not start (%s): pages are processed inline", exc)
+            self._unavailable(exc)
             return
         self.pool = pool
+        self.ready = False
+
+    def _wait_for_pool(self) -> None:
+        """Before the first page goes to the pool: wait until a worker is set up (usually
+        done by then: the crawls were set up and their first pages fetched meanwhile), or
+        process every page inline if none can be."""
+        assert self.pool is not None
+        try:
+            self.pool.wait_ready()
+        except PoolUnavailable as exc:
+            self.pool = None
+            self._unavailable(exc)
+        self.ready = True
+
+    @staticmethod
+    def _unavailable(exc: PoolUnavailable) -> None:
+        log.warning("extraction pool could not start (%s): pages are processed inline", exc)
 
     @property
     def inline(self) -> bool:
@@ -70,6 +89,8 @@ class PageRunner:
     def prepare(self, page: Page, engine: Any = None) -> Deferred[Prepared]:
         """The page's `Prepared`, when a worker has it (inline: at once). Fails with
         `pipelines.pool.PageFailed` for a page over the time cap or one that crashed."""
+        if not self.ready:
+            self._wait_for_pool()
         if self.pool is None:
             try:
                 return succeed(prepare_page(page, self.options))

@@ -10,9 +10,12 @@ already warm. Light by design: this module imports nothing of newswatch's extrac
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 from multiprocessing import forkserver
 from types import ModuleType
@@ -51,9 +54,39 @@ def main_script_imports() -> list[str]:
 
 
 def set_preload() -> None:
-    """What the forkserver imports when it starts (before it forks a worker)."""
+    """What the forkserver imports when it starts (before it forks a worker); and, once
+    per process, that it is stopped when this process exits."""
     context = multiprocessing.get_context(START_METHOD)
     context.set_forkserver_preload([*PRELOAD, *main_script_imports()])
+    global _stop_registered
+    if not _stop_registered:
+        atexit.register(stop_forkserver)
+        _stop_registered = True
+
+
+_stop_registered = False
+
+
+def stop_forkserver() -> None:
+    """End this process's forkserver now, if it started one (at exit).
+
+    Left alone, it notices only once this process has exited, and then tears its own
+    interpreter down (every extraction module it imported): about a tenth of a second in
+    which it still holds this process's standard output and error, so whoever reads them
+    through a pipe (cron, a wrapper script) waits that long for the end of the output. It
+    holds nothing to save: the workers it forked have stopped with their pool, and a
+    worker still running is abandoned as the pool's ``close`` abandons it.
+    """
+    server = forkserver._forkserver  # multiprocessing's own, started by ensure_running()
+    pid = getattr(server, "_forkserver_pid", None)
+    if not pid:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)  # it sets no handler for it: the default ends it
+    stop = getattr(server, "_stop", None)  # closes its pipe, reaps it, forgets it
+    if stop is not None:
+        with contextlib.suppress(ChildProcessError, OSError):
+            stop()
 
 
 def prestart(workers: int | None) -> None:

@@ -14,7 +14,8 @@ Workers are started from a ``forkserver`` (a clean process with newswatch's extr
 modules imported once, shared copy-on-write by the workers), not forked from the crawling
 process and its threads. Each worker is set up once with the topics, the dedup rules and
 the hooks paths (`WorkerSetup`), so a task carries only its page. A pool that cannot start
-raises `PoolUnavailable` from `start`, and the caller processes pages inline.
+raises `PoolUnavailable` from `start` (or `launch`, then `wait_ready`), and the caller
+processes pages inline.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -114,6 +117,13 @@ def _prepare(page: Page) -> Prepared:
 # -- in the crawling process --------------------------------------------------------------
 
 
+def _copy_outcome(done: Future[str | None], into: Future[str | None]) -> None:
+    try:
+        into.set_result(done.result())
+    except BaseException as exc:  # noqa: BLE001 - handed on, raised by wait_ready
+        into.set_exception(exc)
+
+
 class ExtractPool:
     """``workers`` processes running `prepare_page`, each page capped at ``timeout`` s."""
 
@@ -129,20 +139,62 @@ class ExtractPool:
         self.timeout = timeout
         self.start_method = start_method
         self._pool: ProcessPool | None = None
+        self._ready: Future[str | None] | None = None  # a worker's answer, until read
+        self._launched = 0.0
+        self._starting: threading.Thread | None = None  # the thread starting the workers
 
     def start(self, wait: float = START_TIMEOUT) -> None:
         """Start the workers and wait until one is set up; PoolUnavailable if not."""
+        self.launch()
+        self.wait_ready(wait)
+
+    def launch(self) -> None:
+        """Start the workers without waiting for them (`wait_ready` does); PoolUnavailable
+        if the pool cannot even be made.
+
+        Starting a worker from a forkserver waits until the server has imported its
+        modules, and the crawling process has better to do meanwhile: set up the other
+        crawls, fetch robots.txt files and feeds. So the workers are started by a thread
+        of this process, and the crawl waits for them only with its first page."""
         try:
             context = multiprocessing.get_context(self.start_method)
             if self.start_method == START_METHOD:
                 set_preload()  # a no-op for a forkserver `prestart` already started
-            self._pool = ProcessPool(
+            pool = ProcessPool(
                 max_workers=self.workers,
                 initializer=_init_worker,
                 initargs=(self.setup,),
                 context=context,
             )
-            error = self._pool.schedule(_ready).result(timeout=wait)
+        except Exception as exc:  # noqa: BLE001 - an unknown start method, a bad setup
+            raise PoolUnavailable(f"{type(exc).__name__}: {exc}") from None
+        self._pool = pool
+        ready: Future[str | None] = Future()
+        self._ready = ready
+        self._launched = time.monotonic()
+
+        def start_workers() -> None:  # in the thread
+            try:
+                answer = pool.schedule(_ready)  # starts the workers, then asks one
+            except BaseException as exc:  # fork/spawn refused, a pickling error
+                ready.set_exception(exc)
+                return
+            answer.add_done_callback(lambda done: _copy_outcome(done, ready))
+
+        self._starting = threading.Thread(
+            target=start_workers, name="newswatch-pool-start", daemon=True
+        )
+        self._starting.start()
+
+    def wait_ready(self, wait: float = START_TIMEOUT) -> None:
+        """Wait until a worker is set up, ``wait`` s from the launch at most (at once when
+        one was already); PoolUnavailable, and the pool closed, if none is."""
+        ready = self._ready
+        if ready is None:
+            return
+        left = max(0.0, self._launched + wait - time.monotonic())
+        try:
+            error = ready.result(timeout=left)
         except FutureTimeout:
             self.close()
             raise PoolUnavailable(f"no worker was ready after {wait:.0f} s") from None
@@ -152,6 +204,7 @@ class ExtractPool:
         if error is not None:
             self.close()
             raise PoolUnavailable(f"a worker could not be set up: {error}")
+        self._ready = None
 
     def submit(self, page: Page) -> Future[Prepared]:
         """The page's `Prepared`; the future raises `PageFailed` for a page over the time
@@ -179,6 +232,9 @@ class ExtractPool:
 
     def close(self) -> None:
         """Stop the workers (a page still running is abandoned) and wait for them."""
+        starting, self._starting = self._starting, None
+        if starting is not None and starting is not threading.current_thread():
+            starting.join()  # done once the forkserver answered (or could not)
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.stop()  # type: ignore[no-untyped-call]

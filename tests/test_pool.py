@@ -12,6 +12,7 @@ import json
 import os
 import queue
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -285,3 +286,18 @@ def test_the_command_line_imports_no_store_before_a_pass_starts_its_workers() ->
     imports before that (the CLI, the config) must be light, not the store nor Scrapy."""
     modules = ["crawler.cli", "crawler.cli.run"]
     assert imported_along(modules, ["pipelines.store", "sqlite_utils", "scrapy", "twisted"]) == []
+
+
+def test_the_forkserver_ends_with_the_process_that_started_it() -> None:
+    """A process that launched the workers' server stops it as it exits: the server is gone
+    by the time the process is, and holds its standard output no longer (a pipe reading it
+    ends with the process). Left alone, it would tear down its own interpreter after."""
+    probe = (
+        "from multiprocessing import forkserver\n"
+        "from pipelines.forkserver import prestart\n"
+        "prestart(2)\n"
+        "print(forkserver._forkserver._forkserver_pid, flush=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    pid = int(out.stdout)
+    assert not Path(f"/proc/{pid}").exists()
