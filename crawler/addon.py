@@ -60,8 +60,12 @@ class CrawlConfigAddon:
         settings.update(crawl_settings_of(crawl), priority="addon")
         if not settings.getbool("COOKIES_ENABLED"):
             # Off (crawler/settings.py), it would still be imported, only to say so: its
-            # module imports tldextract, requests and filelock (~45 ms for each pass).
-            settings["DOWNLOADER_MIDDLEWARES"][COOKIES_MIDDLEWARE] = None
+            # module imports tldextract, requests and filelock (~45 ms for each pass). Taken
+            # out of the base list: a key of DOWNLOADER_MIDDLEWARES is imported even to
+            # say None (Scrapy loads each one to compare it with the base's).
+            base = dict(settings["DOWNLOADER_MIDDLEWARES_BASE"] or {})
+            if base.pop(COOKIES_MIDDLEWARE, None) is not None:
+                settings.set("DOWNLOADER_MIDDLEWARES_BASE", base, priority="addon")
         if config is not None and config.cluster.redis_url:
             # A frontier shared by several crawler processes (crawler/redisfrontier.py).
             from crawler.redisfrontier import shared_frontier_settings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,7 +128,23 @@ def test_the_cookies_middleware_is_not_even_loaded_while_cookies_are_off(config:
 
     settings = project_settings(config)
     CrawlConfigAddon().update_settings(settings)
-    assert settings.getwithbase("DOWNLOADER_MIDDLEWARES")[COOKIES_MIDDLEWARE] is None
+    assert COOKIES_MIDDLEWARE not in settings.getwithbase("DOWNLOADER_MIDDLEWARES")
+    # What a crawler's downloader does with the setting, in a fresh interpreter: the
+    # middleware's module (and tldextract with it) is not imported.
+    probe = (
+        "import sys\n"
+        "from scrapy.settings import Settings\n"
+        "from crawler.addon import CrawlConfigAddon\n"
+        "settings = Settings()\n"
+        "settings.setmodule('crawler.settings', priority='project')\n"
+        f"settings.set('NEWSWATCH_CONFIG', {str(config)!r}, priority='project')\n"
+        "CrawlConfigAddon().update_settings(settings)\n"
+        "settings.get_component_priority_dict_with_base('DOWNLOADER_MIDDLEWARES')\n"
+        "for name in ('scrapy.downloadermiddlewares.cookies', 'tldextract'):\n"
+        "    print(name in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
     on = project_settings(config)
     on.set("COOKIES_ENABLED", True, priority="cmdline")  # scrapy crawl -s COOKIES_ENABLED=1
     CrawlConfigAddon().update_settings(on)

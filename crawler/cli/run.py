@@ -75,16 +75,18 @@ def run(
     # process imports and sets up the crawl (pipelines/forkserver.py).
     prestart(state.config.crawl.workers)
 
-    from crawler.cli.alerts import print_send_report
     from crawler.cli.passtable import print_pass
     from crawler.cli.progress import LiveSources, print_new_relevant, print_unattended
     from crawler.passes import run_pass
-    from pipelines.outbox import open_channels
     from pipelines.store import open_config_store
 
     config = state.config
     sources = [config.source(n) for n in only] if only else config.enabled_sources()
-    channels = None if no_send else open_channels(config, os.environ)
+    channels = None
+    if not no_send:  # the outbox and the channels' modules only for a pass that sends
+        from pipelines.outbox import open_channels
+
+        channels = open_channels(config, os.environ)
     live = sys.stdout.isatty() if progress is None else progress
     # A live table only where it can be redrawn (a terminal); --progress into a pipe gets
     # the pass table alone.
@@ -106,6 +108,8 @@ def run(
     else:
         print_unattended(report)
     if report.delivery is not None and channels is not None:
+        from crawler.cli.alerts import print_send_report
+
         print_send_report(report.delivery, channels)
     sys.exit(report.exit_code)
 
