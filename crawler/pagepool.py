@@ -9,11 +9,19 @@ per article, as before.
 One pool serves every crawl of the process (the crawls of a pass share it): it is started
 when the first crawl's item pipeline is built (without waiting for its workers: the first
 page does) and stopped when the last one closes, also for a bare ``scrapy crawl news -a
-source=X``. At most ``2 x workers + 2`` pages are in the
-pool at once; a page beyond that waits here, and its crawl is paused (``engine.pause()``: no
-new request is sent) until the pool has room again, so memory stays bounded when downloads
-outrun extraction. ``[crawl] workers`` 0 or 1, or a pool that cannot start (one log line),
-means every page is processed inline, on the reactor thread.
+source=X``.
+
+At most ``2 x workers + 2`` pages are in the pool at once; a page beyond that waits here.
+Once `pause_at` pages (or ``MAX_WAITING_BYTES`` of bodies) wait, each crawl that brings one
+more is paused (``engine.pause()``: no new request is sent), so memory stays bounded when
+downloads outrun extraction. The crawls resume while `resume_at` pages still wait, so that
+the workers go on with those while the next requests come back. Resuming only once the
+wait was empty left the workers idle for as long as the slowest of those requests took: a
+crawl that resumes opens its connections all at once, and a server with a short listen
+backlog drops some, which the client repeats only a second later.
+
+``[crawl] workers`` 0 or 1, or a pool that cannot start (one log line), means every page is
+processed inline, on the reactor thread.
 """
 
 from __future__ import annotations
@@ -33,6 +41,20 @@ from pipelines.process import Prepared, ProcessOptions, prepare_page
 
 log = logging.getLogger(__name__)
 
+# At most this much page body waits for the pool, whatever the count of pages.
+MAX_WAITING_BYTES = 32 * 2**20
+
+
+def pause_at(workers: int) -> int:
+    """Pages waiting for the pool at which a crawl that brings one more is paused."""
+    return 2 * resume_at(workers)
+
+
+def resume_at(workers: int) -> int:
+    """Pages still waiting when the paused crawls resume: about what the workers get
+    through while a request comes back (~0.3 s of a worker's 30 to 40 pages/s)."""
+    return 10 * workers
+
 
 class PageRunner:
     """Runs `prepare_page` for the crawls of this process, in the pool or inline."""
@@ -49,6 +71,9 @@ class PageRunner:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.waiting: deque[tuple[Page, Deferred[Prepared]]] = deque()
+        self.waiting_bytes = 0
+        self.pause_at = pause_at(self.workers)
+        self.resume_at = resume_at(self.workers)
         self.paused: list[Any] = []  # engines paused while pages wait
         self.users = 0
         self.pool: ExtractPool | None = None
@@ -101,7 +126,9 @@ class PageRunner:
             self._submit(page, result)
         else:
             self.waiting.append((page, result))
-            if engine is not None and engine not in self.paused:
+            self.waiting_bytes += len(page.body)
+            full = len(self.waiting) >= self.pause_at or self.waiting_bytes >= MAX_WAITING_BYTES
+            if full and engine is not None and engine not in self.paused:
                 engine.pause()  # downloads in progress finish; no new request starts
                 self.paused.append(engine)
         return result
@@ -127,8 +154,14 @@ class PageRunner:
     def _finished(self, done: Future[Prepared], result: Deferred[Prepared]) -> None:
         self.in_flight -= 1
         while self.waiting and self.in_flight < self.limit:
-            self._submit(*self.waiting.popleft())
-        if not self.waiting:
+            page, waited = self.waiting.popleft()
+            self.waiting_bytes -= len(page.body)
+            self._submit(page, waited)
+        if (
+            self.paused
+            and len(self.waiting) <= self.resume_at
+            and (self.waiting_bytes <= MAX_WAITING_BYTES // 2)
+        ):
             for engine in self.paused:
                 engine.unpause()
                 wake(engine)

@@ -234,7 +234,7 @@ class ExtractPool:
         """Stop the workers (a page still running is abandoned) and wait for them."""
         starting, self._starting = self._starting, None
         if starting is not None and starting is not threading.current_thread():
-            starting.join()  # done once the forkserver answered (or could not)
+            starting.join(START_TIMEOUT)  # done once the forkserver answered (or could not)
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.stop()  # type: ignore[no-untyped-call]

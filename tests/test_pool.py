@@ -23,7 +23,8 @@ import pytest
 from conftest import run_newswatch
 from imports import imported_along
 
-from crawler.pagepool import PageRunner
+from crawler import pagepool
+from crawler.pagepool import PageRunner, pause_at, resume_at
 from pipelines.config import parse_config
 from pipelines.hooks import load_hooks
 from pipelines.models import Page
@@ -246,31 +247,66 @@ class Engine:
 
 @pytest.mark.crawl
 def test_pages_beyond_the_in_flight_bound_wait_and_the_crawl_pauses() -> None:
+    """Past the in-flight bound pages wait; once `pause_at` of them do, the crawl that brings
+    one more is paused, and it resumes while `resume_at` still wait (the workers go on with
+    those while its next requests come back), not once the wait is empty."""
     calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]] = queue.Queue()
     runner = PageRunner(options(), {}, 2, 60, lambda fn, *args: calls.put((fn, args)))
     assert not runner.inline
     engine, done = Engine(), list[Prepared]()
+    resumed_with: list[int] = []
 
     def keep(prepared: Prepared) -> Prepared:
         done.append(prepared)
         return prepared
 
     try:
-        pages = [page(i) for i in range(in_flight_limit(2) + 3)]
-        for p in pages:
+        pages = [page(i) for i in range(in_flight_limit(2) + pause_at(2) + 3)]
+        for n, p in enumerate(pages):
             runner.prepare(p, engine).addCallback(keep)
-        assert runner.in_flight == in_flight_limit(2) and len(runner.waiting) == 3
-        assert engine.paused and engine.pauses == 1
+            # Paused by the page that made `pause_at` wait, not before.
+            assert engine.paused == (n >= in_flight_limit(2) + pause_at(2) - 1)
+        assert runner.in_flight == in_flight_limit(2) and len(runner.waiting) == pause_at(2) + 3
+        assert engine.pauses == 1
         while len(done) < len(pages):  # results come back: run them as the reactor would
             fn, args = calls.get(timeout=120)
+            was_paused = engine.paused
             fn(*args)
             assert runner.in_flight <= in_flight_limit(2)
+            if was_paused and not engine.paused:
+                resumed_with.append(len(runner.waiting))
     finally:
         runner.close()
+    assert resumed_with == [resume_at(2)] and 0 < resume_at(2) < pause_at(2)
     assert not engine.paused and runner.peak_in_flight == in_flight_limit(2)
+    assert runner.waiting_bytes == 0
     # Unpaused, the engine is woken at once rather than at its next 5 s heartbeat.
     assert engine._slot.nextcall.scheduled == 1
     assert all(d.article is not None for d in done)
+
+
+def test_the_crawl_pauses_on_the_bytes_waiting_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big pages pause the crawl before `pause_at` of them wait: at most
+    ``MAX_WAITING_BYTES`` of bodies wait for the pool."""
+    calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]] = queue.Queue()
+    pages = [page(i) for i in range(in_flight_limit(2) + 4)]
+    monkeypatch.setattr(pagepool, "MAX_WAITING_BYTES", 3 * max(len(p.body) for p in pages))
+    runner = PageRunner(options(), {}, 2, 60, lambda fn, *args: calls.put((fn, args)))
+    engine = Engine()
+    results = []
+    try:
+        for p in pages:
+            results.append(runner.prepare(p, engine))
+        assert len(runner.waiting) == 4 < pause_at(2)
+        assert engine.paused and engine.pauses == 1
+        finished = 0
+        while finished < len(pages):
+            fn, args = calls.get(timeout=120)
+            fn(*args)
+            finished += 1
+    finally:
+        runner.close()
+    assert not engine.paused and runner.waiting_bytes == 0
 
 
 def test_the_forkserver_imports_no_store_and_no_crawler() -> None:
