@@ -89,6 +89,10 @@ class _SiteHTTPServer(ThreadingHTTPServer):
     """A server that knows its site; client hang-ups are routine here, not tracebacks."""
 
     daemon_threads = True
+    # The listen backlog of a real site's server (nginx's default is 511), not socketserver's
+    # 5: with 5, eight connections opened at once (a crawl resuming) overflow it, and the
+    # kernel drops a connection attempt that the client only repeats a second later.
+    request_queue_size = 128
 
     def __init__(self, port: int, site: _Site, owner: SiteServers) -> None:
         self.site = site
