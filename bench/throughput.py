@@ -12,13 +12,15 @@ after)::
     trafilatura.extract(html, with_metadata=True, favor_precision=True, include_comments=False)
 
 Printed: the pass's pages/s (wall clock, start to exit) and its CPU seconds per page (the
-pass process and its extraction workers, read from /proc while it runs), bare trafilatura's
-pages/s and CPU seconds per page, the peak RSS of the pass (the sum over its processes),
-and last ``first-pass/bare-1core: R``. Targets on 2 cores: R >= 1.6, CPU per page of the
-pass <= 1.15x bare, peak RSS <= 500 MB at ``--pages 10000`` (and flat from 1,000). Linux
-only (/proc).
+pass process and its extraction workers, as the kernel counts the processes it reaped),
+bare trafilatura's pages/s and CPU seconds per page, the peak RSS of the pass (the sum over
+its processes, read from /proc while it runs), and last ``first-pass/bare-1core: R``.
+``--runs N`` repeats the pass (each on a new dataset, each between its own bare runs) and
+ends with every R and their median: the machine's own speed may move by a tenth from one
+minute to the next. Targets on 2 cores: R >= 1.6, CPU per page of the pass <= 1.15x bare,
+peak RSS <= 500 MB at ``--pages 10000`` (and flat from 1,000). Linux only (/proc).
 
-    .venv/bin/python bench/throughput.py [--pages 728] [--sites 8] [--workers N]
+    .venv/bin/python bench/throughput.py [--pages 728] [--sites 8] [--workers N] [--runs N]
     .venv/bin/python bench/throughput.py --pages 10000 --no-bare   # memory
 """
 
@@ -29,6 +31,7 @@ import gzip
 import os
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -237,21 +240,41 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="[crawl] workers")
     parser.add_argument("--no-bare", action="store_true", help="skip bare trafilatura")
     parser.add_argument("--detail", action="store_true", help="CPU and RSS of each process")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="passes, each with its own bare runs (default 1)"
+    )
     args = parser.parse_args()
+    ratios: list[float] = []
     with tempfile.TemporaryDirectory(prefix="nw-throughput-") as tmp:
         root = Path(tmp)
         bodies = write_sites(root / "sites", args.pages, args.sites)
         names = [f"site{i}" for i in range(args.sites)]
         with serve_sites(root / "sites", names) as servers:
-            config = root / "work" / "newswatch.toml"
-            config.parent.mkdir()
-            write_config(config, dict(servers.items()), args.pages, args.workers)
-            # Bare trafilatura runs over every other body before the pass and over the rest
-            # after it, so that a neighbour's load that comes or goes weighs on both sides.
-            before = (0.0, 0.0) if args.no_bare else bare(bodies, 0, 2)
-            wall, cpu, tree = run_pass(config, args.detail)
-            after = (0.0, 0.0) if args.no_bare else bare(bodies, 1, 2)
-        counts, span = stored(root / "work" / "newswatch.db")
+            for run in range(args.runs):
+                if args.runs > 1:
+                    print(f"== run {run + 1} of {args.runs}")
+                ratio = one_run(root / f"work{run}", dict(servers.items()), bodies, args)
+                if ratio is not None:
+                    ratios.append(ratio)
+    if len(ratios) > 1:
+        listed = ", ".join(f"{r:.2f}" for r in ratios)
+        print(f"first-pass/bare-1core over {len(ratios)} runs: {listed};"
+              f" median {statistics.median(ratios):.2f}")  # fmt: skip
+
+
+def one_run(
+    work: Path, servers: dict[str, str], bodies: list[bytes], args: argparse.Namespace
+) -> float | None:
+    """One pass on a new dataset, between bare trafilatura over half the bodies before it
+    and the other half after it (so that a neighbour's load that comes or goes weighs on
+    both sides); prints the figures and returns the ratio (None with ``--no-bare``)."""
+    config = work / "newswatch.toml"
+    work.mkdir()
+    write_config(config, servers, args.pages, args.workers)
+    before = (0.0, 0.0) if args.no_bare else bare(bodies, 0, 2)
+    wall, cpu, tree = run_pass(config, args.detail)
+    after = (0.0, 0.0) if args.no_bare else bare(bodies, 1, 2)
+    counts, span = stored(work / "newswatch.db")
     n = sum(counts.values())  # pages the pass processed (stored, or judged no article)
     workers = "one per core" if args.workers is None else args.workers
     print(f"pages: {len(bodies)} ({len(base_pages())} pages, each under several URLs) on"
@@ -263,13 +286,15 @@ def main() -> None:
     print(f"  urls stored by status: {counts}; first to last article stored:"
           f" {span:.1f} s, {n / max(span, 1e-9):.1f} pages/s")  # fmt: skip
     if args.no_bare:
-        return
+        return None
     bare_wall, bare_cpu = before[0] + after[0], before[1] + after[1]
     b = len(bodies)
     print(f"bare trafilatura.extract, 1 core: {b / bare_wall:.1f} pages/s ({bare_wall:.1f} s),"
           f" {1000 * bare_cpu / b:.1f} ms CPU/page")  # fmt: skip
     print(f"CPU per page, pass/bare: {(cpu / n) / (bare_cpu / b):.2f}")
-    print(f"first-pass/bare-1core: {(n / wall) / (b / bare_wall):.2f}")
+    ratio = (n / wall) / (b / bare_wall)
+    print(f"first-pass/bare-1core: {ratio:.2f}")
+    return ratio
 
 
 if __name__ == "__main__":
