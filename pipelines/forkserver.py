@@ -58,13 +58,13 @@ def set_preload() -> None:
     per process, that it is stopped when this process exits."""
     context = multiprocessing.get_context(START_METHOD)
     context.set_forkserver_preload([*PRELOAD, *main_script_imports()])
-    global _stop_registered
-    if not _stop_registered:
+    global _stop_registered_by
+    if _stop_registered_by != os.getpid():
         atexit.register(stop_forkserver)
-        _stop_registered = True
+        _stop_registered_by = os.getpid()
 
 
-_stop_registered = False
+_stop_registered_by: int | None = None  # the process whose exit stops the forkserver
 
 
 def stop_forkserver() -> None:
@@ -77,6 +77,8 @@ def stop_forkserver() -> None:
     holds nothing to save: the workers it forked have stopped with their pool, and a
     worker still running is abandoned as the pool's ``close`` abandons it.
     """
+    if os.getpid() != _stop_registered_by:
+        return  # a process forked from this one, exiting: the server is not its own
     server = forkserver._forkserver  # multiprocessing's own, started by ensure_running()
     pid = getattr(server, "_forkserver_pid", None)
     if not pid:

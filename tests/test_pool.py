@@ -329,11 +329,19 @@ def test_the_forkserver_ends_with_the_process_that_started_it() -> None:
     by the time the process is, and holds its standard output no longer (a pipe reading it
     ends with the process). Left alone, it would tear down its own interpreter after."""
     probe = (
+        "import os, sys\n"
         "from multiprocessing import forkserver\n"
         "from pipelines.forkserver import prestart\n"
         "prestart(2)\n"
-        "print(forkserver._forkserver._forkserver_pid, flush=True)\n"
+        "server = forkserver._forkserver._forkserver_pid\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(0)  # a process forked from it exits: the server is not its own\n"
+        "os.waitpid(child, 0)\n"
+        "with open(f'/proc/{server}/stat') as stat:  # 'Z': ended, not yet reaped\n"
+        "    print(server, stat.read().rsplit(')', 1)[1].split()[0] != 'Z', flush=True)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    pid = int(out.stdout)
+    pid, alive_after_child = out.stdout.split()
+    assert alive_after_child == "True"
     assert not Path(f"/proc/{pid}").exists()
