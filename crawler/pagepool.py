@@ -157,11 +157,9 @@ class PageRunner:
             page, waited = self.waiting.popleft()
             self.waiting_bytes -= len(page.body)
             self._submit(page, waited)
-        if (
-            self.paused
-            and len(self.waiting) <= self.resume_at
-            and (self.waiting_bytes <= MAX_WAITING_BYTES // 2)
-        ):
+        few = len(self.waiting) <= self.resume_at
+        drained = few and self.waiting_bytes <= MAX_WAITING_BYTES // 2
+        if self.paused and drained:
             for engine in self.paused:
                 engine.unpause()
                 wake(engine)

@@ -233,7 +233,7 @@ class ExtractPool:
     def close(self) -> None:
         """Stop the workers (a page still running is abandoned) and wait for them."""
         starting, self._starting = self._starting, None
-        if starting is not None and starting is not threading.current_thread():
+        if starting is not None:
             starting.join(START_TIMEOUT)  # done once the forkserver answered (or could not)
         pool, self._pool = self._pool, None
         if pool is not None:
