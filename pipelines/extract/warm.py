@@ -4,15 +4,15 @@ What a worker would otherwise build on its first pages is built here once, befor
 worker is forked from the forkserver; the workers share it (copy-on-write):
 
 - the language model;
-- what the extraction loads or builds on first use, by extracting two pages of this module
-  (an article, and a section page that sends the extraction down its fallbacks): courlan's
-  public-suffix list, read for a site reached by its address (~50 ms), the character class
-  of combining marks the dedup fingerprint strips (~20 ms), the first date parse's module,
-  readability's and jusText's first run.
+- what the extraction loads or builds on first use, by extracting an article page of this
+  module as a site reached by its address would serve it: courlan's public-suffix list,
+  read for such a site (~50 ms), the character class of combining marks the dedup
+  fingerprint strips (~20 ms), the first date parse's module.
 
-A worker that started cold paid that on its first pages, while the crawl ramped up and the
+A worker that started cold paid that on its first page, while the crawl ramped up and the
 pages waited for it. Nothing here is needed: a warm-up that fails leaves that work to the
-first page, as before.
+first page, as before. The fallbacks' first run is not warmed: jusText's stop lists for
+every language (~34 MB) would stay in every worker, and most passes never need them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ _PARAGRAPHS = (
     " at as well; the deputy mayor said a second consultation would start in the autumn.",
 )
 
+WARM_URL = "http://127.0.0.1:8080/local/2026/03/library-hours.html"
+
 ARTICLE_PAGE = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Central library to stay open later on weekdays | Riverside Courier</title>
@@ -39,7 +41,6 @@ ARTICLE_PAGE = f"""<!DOCTYPE html>
 <meta property="og:site_name" content="Riverside Courier">
 <meta property="article:published_time" content="2026-03-10T18:30:00+00:00">
 <meta name="description" content="Evening hours until nine from next month.">
-<link rel="canonical" href="https://news.example.org/local/2026/03/library-hours.html">
 <script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
 "headline": "Central library to stay open later on weekdays",
 "datePublished": "2026-03-10T18:30:00+00:00",
@@ -62,32 +63,19 @@ ARTICLE_PAGE = f"""<!DOCTYPE html>
 <footer class="site-footer"><p>© Riverside Courier</p></footer>
 </body></html>"""
 
-SECTION_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Local news | Riverside Courier</title>
-</head><body><nav><a href="/">Home</a> <a href="/local/">Local</a></nav>
-<h1>Local</h1><ul class="teasers">
-<li><a href="/local/a.html">Bus lines change</a> <span>Two routes merge.</span></li>
-<li><a href="/local/b.html">New cycle lane</a> <span>Works start in May.</span></li>
-<li><a href="/local/c.html">Market moves</a> <span>Saturdays by the river.</span></li>
-</ul><footer>© Riverside Courier</footer></body></html>"""
-
 
 def warm_extraction() -> None:
-    """Extract this module's pages once (and fingerprint the article), for what the
+    """Extract this module's article page once (and fingerprint it), for what the
     extraction builds on first use. Any error is left for a real page to meet."""
     try:
         from pipelines.dedup import fingerprint
         from pipelines.extract import extract_article
 
-        # A site reached by its address (http://127.0.0.1:8080/...): courlan's quick reading of
-        # a domain cannot read one and loads the public-suffix list.
-        for page, url in (
-            (ARTICLE_PAGE, "https://news.example.org/local/2026/03/library-hours.html"),
-            (SECTION_PAGE, "http://127.0.0.1:8080/local/"),
-        ):
-            article = extract_article(page.encode("utf-8"), url, encoding="utf-8")
-            if article is not None:
-                fingerprint(article.text)
+        # No canonical link: the page's own address is its URL, which courlan's quick
+        # reading of a domain cannot read, so it loads the public-suffix list.
+        article = extract_article(ARTICLE_PAGE.encode("utf-8"), WARM_URL, encoding="utf-8")
+        if article is not None:
+            fingerprint(article.text)
     except Exception:  # noqa: BLE001, S110 - an optimisation only: the first page does it
         pass
 
