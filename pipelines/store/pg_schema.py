@@ -236,7 +236,10 @@ def pg010_stories(db: PgDatabase) -> None:
         "CREATE TABLE IF NOT EXISTS story_terms (term TEXT PRIMARY KEY, df BIGINT NOT NULL)",
     )
     db.forget_tables()
-    # Cluster what is already stored (the shipped gazetteer and default settings).
+    # Cluster what is already stored (the shipped gazetteer and default settings); a new
+    # dataset has nothing to cluster, and its first pass need not load the stories engine.
+    if db.pg.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None:
+        return
     from pipelines.store.pg_ops import PostgresStore
     from pipelines.stories import cluster_new
 

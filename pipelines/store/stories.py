@@ -100,7 +100,10 @@ def m010_stories(db: sqlite_utils.Database) -> None:
         "CREATE TABLE IF NOT EXISTS story_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL)"
         " WITHOUT ROWID"
     )
-    # Cluster what is already stored (the shipped gazetteer and default settings).
+    # Cluster what is already stored (the shipped gazetteer and default settings); a new
+    # dataset has nothing to cluster, and its first pass need not load the stories engine.
+    if db.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None:
+        return
     from pipelines.store import Store
     from pipelines.stories import cluster_new
 

@@ -4,6 +4,8 @@ stored is clustered (leads earliest-published), and nothing is queued for it."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import sqlite_utils
@@ -61,3 +63,21 @@ def test_the_migration_clusters_what_is_already_stored(tmp_path: Path) -> None:
         assert story is not None and story["lead_article_id"] == 2  # m01-a01: published first
         assert store.unsettled_links() == []  # nothing owed for what was stored before
         assert len(store.alert_rows()) == 5
+
+
+def test_a_new_dataset_is_created_without_loading_the_stories_engine(tmp_path: Path) -> None:
+    """Nothing is stored yet, so nothing to cluster: a first pass does not pay for the
+    engine's import and gazetteer before its first request."""
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pipelines.store import open_store\n"
+        f"store = open_store(Path({str(tmp_path / 'new.db')!r}))\n"
+        "print('pipelines.stories.engine' in sys.modules)\n"
+        "print(sorted(store.db.table_names()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    engine_loaded, tables = out.stdout.splitlines()
+    assert engine_loaded == "False"
+    assert "stories" in tables and "story_links" in tables
