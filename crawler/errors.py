@@ -92,6 +92,7 @@ _DESCRIPTIONS = {
     "headers_too_large": "response headers too large (NEWSWATCH_MAX_HEADER_BYTES)",
     "extract_timeout": "extraction ran past [crawl] extract_timeout; the page was skipped",
     "extract_crashed": "the page crashed its extraction worker; the page was skipped",
+    "crawl_failed": "the crawl could not run (its spider or a middleware failed to start)",
 }
 
 

@@ -46,6 +46,8 @@ from pipelines.store import Store, open_config_store, store_errors, store_name
 from pipelines.store.lock import store_pass_lock
 
 if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
     from pipelines.channels import Channel
     from pipelines.outbox import SendReport
 
@@ -176,7 +178,8 @@ def crawl(
     failure.stop_all = stop_every_crawl
     claimed: set[str] = set()  # shared: an article two sources list is fetched once
     for source in sources:
-        process.crawl(NewsSpider, source=source, claimed=claimed, snapshot=snapshot)
+        crawling = process.crawl(NewsSpider, source=source, claimed=claimed, snapshot=snapshot)
+        crawling.addErrback(_crawl_failed, source.name, counts, verbose)
     minutes = config.crawl.pass_timeout_minutes
     deadline = later(minutes * 60, close_all, process, minutes)
     ticks = _start_ticks(process, counts, on_tick) if on_tick is not None else None
@@ -191,6 +194,26 @@ def crawl(
             logging.getLogger().removeHandler(quiet_log)
     if failure.error is not None:
         raise failure.error
+
+
+CRAWL_FAILED = "crawl_failed"
+_log = logging.getLogger(__name__)
+
+
+def _crawl_failed(failure: Failure, name: str, counts: SourceCounts, verbose: bool) -> None:
+    """A crawl that ended in an error Scrapy leaves to its caller (its spider or one of its
+    middlewares could not be set up): one line naming the source, and the source counted
+    as failed, so that the summary and the exit code say so; the other sources go on.
+    (Scrapy would only log it when the error is collected, and the source would count as
+    a crawl that found nothing.) ``verbose``: with its traceback."""
+    error = failure.value
+    assert error is not None  # a Failure always holds its exception
+    trace = error.with_traceback(failure.tb) if verbose else None
+    _log.error(
+        "%s: the crawl could not run: %s: %s", name, type(error).__name__, error, exc_info=trace
+    )
+    if name not in counts.reports:  # a crawl that closed has reported its own counts
+        counts.add(SourceReport(name, discovery_failed=1, errors={CRAWL_FAILED: 1}))
 
 
 def _freeze_startup_objects() -> None:
