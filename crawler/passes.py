@@ -61,6 +61,11 @@ __all__ = [
     "run_pass",
 ]
 
+log = logging.getLogger(__name__)
+
+# The error a source whose crawl could not run at all is counted with (`_crawl_failed`).
+CRAWL_FAILED = "crawl_failed"
+
 # What a live display gets twice a second while the crawls run: source name ->
 # (counts so far, whether its crawl is done). Sources not started yet are absent.
 Tick = Callable[[Mapping[str, tuple[SourceReport, bool]]], None]
@@ -196,10 +201,6 @@ def crawl(
         raise failure.error
 
 
-CRAWL_FAILED = "crawl_failed"
-_log = logging.getLogger(__name__)
-
-
 def _crawl_failed(failure: Failure, name: str, counts: SourceCounts, verbose: bool) -> None:
     """A crawl that ended in an error Scrapy leaves to its caller (its spider or one of its
     middlewares could not be set up): one line naming the source, and the source counted
@@ -209,7 +210,7 @@ def _crawl_failed(failure: Failure, name: str, counts: SourceCounts, verbose: bo
     error = failure.value
     assert error is not None  # a Failure always holds its exception
     trace = error.with_traceback(failure.tb) if verbose else None
-    _log.error(
+    log.error(
         "%s: the crawl could not run: %s: %s", name, type(error).__name__, error, exc_info=trace
     )
     if name not in counts.reports:  # a crawl that closed has reported its own counts

@@ -11,12 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from services.dataset import query_dataset
+
 from pipelines.errors import ExitCode
-from pipelines.store import open_store
 
 TOML = """
 [store]
-path = "nw.db"
+path = "newswatch.db"
 [alerts]
 to = ["analyst@example.org"]
 [crawl]
@@ -51,15 +52,15 @@ runpy.run_module("crawler", run_name="__main__")
 
 
 def test_a_crawl_that_cannot_run_is_named_and_counted_as_failed(tmp_path: Path) -> None:
-    config = tmp_path / "nw.toml"
+    config = tmp_path / "newswatch.toml"
     config.write_text(TOML, "utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("NEWSWATCH_CONFIG",)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
     proc = subprocess.run(
         [sys.executable, "-c", PASS, str(config)],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
-        env=env,
         timeout=120,
         check=False,
     )
@@ -71,11 +72,8 @@ def test_a_crawl_that_cannot_run_is_named_and_counted_as_failed(tmp_path: Path) 
     assert lines[1:] == ["newswatch: ERROR broken: 0 requests, 0 new, 0 relevant, 1 errors"
                          " FAILED (crawl_failed 1)"]  # fmt: skip
     assert "Traceback" not in proc.stderr
-    with open_store(tmp_path / "nw.db") as store:
-        row = store.db.execute("SELECT sources FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    sources = json.loads(row[0])
-    reports = sources if isinstance(sources, list) else list(sources.values())
-    by_name = {r["name"]: r for r in reports}
-    assert by_name["broken"]["errors"] == {"crawl_failed": 1}
-    assert by_name["steady"]["requests"] >= 1  # the other source was crawled
-    assert "crawl_failed" not in by_name["steady"]["errors"]
+    [run] = query_dataset(config, "SELECT sources FROM runs")
+    sources = json.loads(run["sources"])  # source name -> its counts
+    assert sources["broken"]["errors"] == {"crawl_failed": 1}
+    assert sources["steady"]["requests"] >= 1  # the other source was crawled
+    assert "crawl_failed" not in sources["steady"]["errors"]
