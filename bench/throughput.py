@@ -14,7 +14,9 @@ after)::
 Printed: the pass's pages/s (wall clock, start to exit) and its CPU seconds per page (the
 pass process and its extraction workers, as the kernel counts the processes it reaped),
 bare trafilatura's pages/s and CPU seconds per page, the peak RSS of the pass (the sum over
-its processes, read from /proc while it runs), and last ``first-pass/bare-1core: R``.
+its processes, read from /proc while it runs), when the pass stored its first page and its
+rate from then on (its dataset, read every 50 ms: a short pass is bound by its start, a
+long one tends to that rate), and last ``first-pass/bare-1core: R``.
 ``--runs N`` repeats the pass (each on a new dataset, each between its own bare runs) and
 ends with every R and their median: the machine's own speed may move by a tenth from one
 minute to the next. Targets on 2 cores: R >= 1.6, CPU per page of the pass <= 1.15x bare,
@@ -38,7 +40,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from bare import bare_extract
@@ -145,6 +146,48 @@ class Tree:
             self.sample()
 
 
+@dataclass
+class Progress:
+    """Pages the pass has stored, read from its dataset every 50 ms while it runs: when the
+    first one was stored, and the rate from then on (the pass without its start)."""
+
+    db: Path
+    started: float  # time.perf_counter() when the pass was launched
+    first: float | None = None  # seconds after the launch when the first page was stored
+    last: float | None = None  # ... and when the count last grew
+    first_count: int = 0
+    last_count: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def watch(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while not self.stop.wait(0.05):
+                if conn is None:
+                    if not self.db.exists():
+                        continue
+                    conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=0.05)
+                try:
+                    # Pages the pass judged (article or not): one row each in seen_urls.
+                    (count,) = conn.execute("SELECT COUNT(*) FROM seen_urls").fetchone()
+                except sqlite3.Error:  # not created yet, or busy for a moment
+                    continue
+                now = time.perf_counter() - self.started
+                if count and self.first is None:
+                    self.first, self.first_count = now, count
+                if count > self.last_count:
+                    self.last, self.last_count = now, count
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def rate(self) -> float | None:
+        """Pages a second from the first page stored to the last."""
+        if self.first is None or self.last is None or self.last <= self.first:
+            return None
+        return (self.last_count - self.first_count) / (self.last - self.first)
+
+
 def _descendants(root: int) -> list[int]:
     """``root`` and the processes under it, from each thread's /proc children list."""
     found, todo = [], [root]
@@ -175,8 +218,9 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def run_pass(config: Path, detail: bool = False) -> tuple[float, float, Tree]:
-    """Wall seconds, CPU seconds (pass and workers) and the process tree of one pass."""
+def run_pass(config: Path, detail: bool = False) -> tuple[float, float, Tree, Progress]:
+    """Wall seconds, CPU seconds (pass and workers), the process tree and the progress of
+    one pass."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "crawler", "--config", str(config), "run", "--no-send"]
@@ -184,12 +228,16 @@ def run_pass(config: Path, detail: bool = False) -> tuple[float, float, Tree]:
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=config.parent
     )
     tree = Tree(proc.pid)
-    watcher = threading.Thread(target=tree.watch, daemon=True)
-    watcher.start()
+    progress = Progress(config.parent / "newswatch.db", started)
+    watchers = [threading.Thread(target=w, daemon=True) for w in (tree.watch, progress.watch)]
+    for watcher in watchers:
+        watcher.start()
     _, err = proc.communicate()
     wall = time.perf_counter() - started
     tree.stop.set()
-    watcher.join()
+    progress.stop.set()
+    for watcher in watchers:
+        watcher.join()
     if proc.returncode != 0:
         sys.exit(f"the pass failed (exit {proc.returncode}):\n{err.decode()[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -204,7 +252,7 @@ def run_pass(config: Path, detail: bool = False) -> tuple[float, float, Tree]:
             print(f"  pid {pid}: CPU {cpu:.1f} s (last sample), peak RSS"
                   f" {tree.rss[pid] / 2**20:.0f} MB: {tree.names[pid]}")  # fmt: skip
         print(f"  all of them, as the kernel counts their CPU: {reaped + orphans:.1f} s")
-    return wall, reaped + orphans, tree
+    return wall, reaped + orphans, tree, progress
 
 
 def bare(bodies: list[bytes], start: int = 0, step: int = 1) -> tuple[float, float]:
@@ -218,19 +266,14 @@ def bare(bodies: list[bytes], start: int = 0, step: int = 1) -> tuple[float, flo
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def stored(db: Path) -> tuple[dict[str, int], float]:
-    """Pages by what became of them, and the seconds from the first article stored to the
-    last (the pass without its start and end)."""
+def stored(db: Path) -> dict[str, int]:
+    """Pages by what became of them."""
     conn = sqlite3.connect(db)
     try:
         rows = conn.execute("SELECT status, COUNT(*) FROM seen_urls GROUP BY status").fetchall()
-        first, last = conn.execute(
-            "SELECT MIN(fetched_at), MAX(fetched_at) FROM articles WHERE source != 'seed'"
-        ).fetchone()
     finally:
         conn.close()
-    span = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()
-    return {str(status): int(n) for status, n in rows}, span
+    return {str(status): int(n) for status, n in rows}
 
 
 def main() -> None:
@@ -262,6 +305,17 @@ def main() -> None:
               f" median {statistics.median(ratios):.2f}")  # fmt: skip
 
 
+def startup(progress: Progress, bare_rate: float | None) -> None:
+    """When the pass stored its first page, and its rate from then on (against bare
+    trafilatura's): what a short pass spends on its start, and what a long one tends to."""
+    rate = progress.rate()
+    if progress.first is None or rate is None:
+        return
+    versus = "" if bare_rate is None else f" ({rate / bare_rate:.2f}x bare)"
+    print(f"  start-up: first page stored {progress.first:.2f} s after the launch; from then"
+          f" on {rate:.1f} pages/s{versus}")  # fmt: skip
+
+
 def one_run(
     work: Path, servers: dict[str, str], bodies: list[bytes], args: argparse.Namespace
 ) -> float | None:
@@ -272,9 +326,9 @@ def one_run(
     work.mkdir()
     write_config(config, servers, args.pages, args.workers)
     before = (0.0, 0.0) if args.no_bare else bare(bodies, 0, 2)
-    wall, cpu, tree = run_pass(config, args.detail)
+    wall, cpu, tree, progress = run_pass(config, args.detail)
     after = (0.0, 0.0) if args.no_bare else bare(bodies, 1, 2)
-    counts, span = stored(work / "newswatch.db")
+    counts = stored(work / "newswatch.db")
     n = sum(counts.values())  # pages the pass processed (stored, or judged no article)
     workers = "one per core" if args.workers is None else args.workers
     print(f"pages: {len(bodies)} ({len(base_pages())} pages, each under several URLs) on"
@@ -283,14 +337,15 @@ def one_run(
           f" {1000 * cpu / n:.1f} ms CPU/page")  # fmt: skip
     print(f"peak RSS (pass + workers, summed): {tree.peak_rss / 2**20:.0f} MB;"
           f" PSS (shared pages counted once): {tree.peak_pss / 2**20:.0f} MB")  # fmt: skip
-    print(f"  urls stored by status: {counts}; first to last article stored:"
-          f" {span:.1f} s, {n / max(span, 1e-9):.1f} pages/s")  # fmt: skip
+    print(f"  urls stored by status: {counts}")
     if args.no_bare:
+        startup(progress, None)
         return None
     bare_wall, bare_cpu = before[0] + after[0], before[1] + after[1]
     b = len(bodies)
     print(f"bare trafilatura.extract, 1 core: {b / bare_wall:.1f} pages/s ({bare_wall:.1f} s),"
           f" {1000 * bare_cpu / b:.1f} ms CPU/page")  # fmt: skip
+    startup(progress, b / bare_wall)
     print(f"CPU per page, pass/bare: {(cpu / n) / (bare_cpu / b):.2f}")
     ratio = (n / wall) / (b / bare_wall)
     print(f"first-pass/bare-1core: {ratio:.2f}")
