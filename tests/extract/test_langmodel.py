@@ -1,14 +1,18 @@
 """py3langid's model from newswatch's uncompressed copy (pipelines/extract/langmodel.py):
-the same identifier, written once, and never a reason for a language to go undetected."""
+the same identifier, written once, its large tables mapped rather than read, and never a
+reason for a language to go undetected."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
+import numpy as np
 import pytest
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from lxml import html
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-from pipelines.extract.langmodel import CACHE_ENV, load_identifier
+from pipelines.extract.langmodel import CACHE_ENV, MAPPED, _write_copy, load_identifier
 
 TEXTS = [
     "La coopération militaire entre le Maroc et Israël se renforce avec un accord signé à Rabat.",
@@ -30,19 +34,61 @@ def _same(one: LanguageIdentifier, other: LanguageIdentifier) -> None:
         assert one.classify(text) == other.classify(text)
 
 
-def test_the_first_load_writes_the_copy_and_the_next_reads_it(
+def _copy(cache: Path) -> Path:
+    (folder,) = cache.glob("py3langid-*")
+    return folder
+
+
+def test_the_first_load_writes_the_copy_and_the_next_maps_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
 ) -> None:
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     first = load_identifier()
-    copies = list((tmp_path / "cache").glob("py3langid-*.npz"))
-    assert len(copies) == 1 and copies[0].stat().st_size > 10_000_000
-    assert not list((tmp_path / "cache").glob(".py3langid-*"))  # no temporary file left
-    written = copies[0].stat().st_mtime_ns
+    folder = _copy(tmp_path / "cache")
+    files = sorted(folder.glob("*.npy"))
+    assert len(files) == 6 and sum(f.stat().st_size for f in files) > 60_000_000
+    assert not list((tmp_path / "cache").glob(".py3langid-*"))  # no temporary folder left
+    written = {f.name: f.stat().st_mtime_ns for f in files}
     second = load_identifier()
-    assert copies[0].stat().st_mtime_ns == written  # read, not written again
+    assert {f.name: f.stat().st_mtime_ns for f in files} == written  # read, not written again
+    # The two large tables are mapped from the copy, not read into this process.
+    for identifier in (first, second):
+        assert isinstance(identifier.nb_ptc, np.memmap)
+        assert isinstance(identifier.tk_nextmove, memoryview)
+        assert identifier.tk_nextmove.readonly
     _same(first, packaged)
     _same(second, packaged)
+
+
+def test_every_real_page_gets_the_packaged_model_s_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    mapped = load_identifier()
+    pages = sorted((Path(__file__).parent.parent / "data" / "pages" / "real").glob("*.html.gz"))
+    assert len(pages) > 50
+    for page in pages:
+        text = " ".join(html.fromstring(gzip.decompress(page.read_bytes())).itertext())
+        assert mapped.classify(text[:3000]) == packaged.classify(text[:3000]), page.name
+
+
+def test_a_copy_written_twice_at_once_is_kept_once(tmp_path: Path) -> None:
+    packaged = Path(MODEL_DIR) / MODEL_FILE
+    target = tmp_path / "py3langid-copy"
+    _write_copy(packaged, target)
+    _write_copy(packaged, target)  # the other process's rename finds the folder there
+    assert [p.name for p in tmp_path.iterdir()] == ["py3langid-copy"]
+
+
+def test_the_single_archive_an_earlier_version_wrote_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    old = tmp_path / "py3langid-0.3.0-4586720.npz"
+    old.write_bytes(b"an earlier copy")
+    load_identifier()
+    assert not old.exists()
+    assert _copy(tmp_path).is_dir()
 
 
 def test_off_writes_nothing(
@@ -64,11 +110,17 @@ def test_a_folder_that_cannot_be_made_falls_back_to_the_packaged_model(
     _same(load_identifier(), packaged)
 
 
+@pytest.mark.parametrize("name", [*MAPPED, "out_feat"])
 def test_a_damaged_copy_falls_back_to_the_packaged_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier, name: str
 ) -> None:
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     load_identifier()
-    (copy,) = tmp_path.glob("py3langid-*.npz")
-    copy.write_bytes(copy.read_bytes()[:1000])  # cut short, as by a full disk
+    array = _copy(tmp_path) / f"{name}.npy"
+    array.write_bytes(array.read_bytes()[:1000])  # cut short, as by a full disk
     _same(load_identifier(), packaged)
+    assert not list(tmp_path.iterdir())  # the damaged copy is gone ...
+    healed = load_identifier()  # ... and written again whole by the next load
+    assert isinstance(healed.nb_ptc, np.memmap)
+    assert (_copy(tmp_path) / f"{name}.npy").stat().st_size > 1000
+    _same(healed, packaged)
