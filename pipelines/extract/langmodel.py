@@ -120,6 +120,8 @@ def _from_copy(folder: Path) -> LanguageIdentifier:
     file is read instead)."""
     from py3langid.modelio import _to_array
 
+    for name in MAPPED:
+        _read_ahead(folder / f"{name}.npy")
     ptc = np.load(folder / "ptc.npy", mmap_mode="r", allow_pickle=False)
     # The tokenizer indexes its state machine one byte at a time, as it would the
     # array.array py3langid builds: a memoryview of the mapped file answers the same.
@@ -129,3 +131,16 @@ def _from_copy(folder: Path) -> LanguageIdentifier:
     row = _to_array(np.load(folder / "nextmove_row.npy", allow_pickle=False))
     output = np.load(folder / "out_feat.npy", allow_pickle=False).tolist()
     return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
+
+
+def _read_ahead(path: Path) -> None:
+    """Ask the system to read a mapped file into its page cache now, in the background
+    (after a reboot, the first texts would otherwise wait on the disk for each part of the
+    tables they reach). Free when the file is cached already."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+    finally:
+        os.close(fd)

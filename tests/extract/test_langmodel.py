@@ -124,3 +124,19 @@ def test_a_damaged_copy_falls_back_to_the_packaged_model(
     assert isinstance(healed.nb_ptc, np.memmap)
     assert (_copy(tmp_path) / f"{name}.npy").stat().st_size > 1000
     _same(healed, packaged)
+
+
+def test_a_system_without_read_ahead_maps_the_same_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    load_identifier()  # the copy, written
+    asked: list[int] = []
+    monkeypatch.setattr("os.posix_fadvise", lambda fd, offset, length, advice: asked.append(advice))
+    mapped = load_identifier()
+    assert len(asked) == len(MAPPED)  # each mapped table is read ahead where the system can
+    monkeypatch.delattr("os.posix_fadvise")
+    without = load_identifier()
+    assert isinstance(without.nb_ptc, np.memmap)
+    _same(mapped, packaged)
+    _same(without, packaged)
