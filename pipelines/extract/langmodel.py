@@ -48,10 +48,11 @@ def load_identifier() -> LanguageIdentifier:
             if not cached.is_dir():
                 _write_copy(packaged, cached)
             return _from_copy(cached)
-        except (OSError, ValueError, EOFError) as exc:  # not written, or cut short: gone
+        except (ValueError, EOFError) as exc:  # a copy cut short or damaged: gone
             log.debug("language model cache %s not used: %s", cached, exc)
-            # A damaged copy is removed, to be written again by the next load (a process
-            # that maps it keeps its mapping).
+            # Removed, to be written again by the next load (a process that maps it keeps
+            # its mapping). Not on an OSError: a folder that cannot be written, or a file
+            # system that cannot map files, would have the copy written on every load.
             shutil.rmtree(cached, ignore_errors=True)
         except Exception as exc:  # noqa: BLE001 - any trouble: py3langid's own file
             log.debug("language model cache %s not used: %s", cached, exc)

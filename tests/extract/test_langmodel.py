@@ -140,3 +140,25 @@ def test_a_system_without_read_ahead_maps_the_same_model(
     assert isinstance(without.nb_ptc, np.memmap)
     _same(mapped, packaged)
     _same(without, packaged)
+
+
+def test_a_copy_that_cannot_be_mapped_is_kept_and_the_packaged_model_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    load_identifier()
+    folder = _copy(tmp_path)
+    written = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.npy")}
+    real_load = np.load
+
+    def no_mapping(*args: object, **kwargs: object) -> object:
+        if kwargs.get("mmap_mode"):
+            raise OSError("mmap: operation not supported")  # as on some network file systems
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(np, "load", no_mapping)
+    fallen_back = load_identifier()
+    assert not isinstance(fallen_back.nb_ptc, np.memmap)
+    _same(fallen_back, packaged)
+    # Neither removed nor written again: the next load would only meet the same error.
+    assert {f.name: f.stat().st_mtime_ns for f in folder.glob("*.npy")} == written
