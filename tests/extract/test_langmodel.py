@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extract_pages import REAL_PAGES
 from lxml import html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-from pipelines.extract.langmodel import CACHE_ENV, MAPPED, _write_copy, load_identifier
+from pipelines.extract.langmodel import ARRAYS, CACHE_ENV, MAPPED, _write_copy, load_identifier
 
 TEXTS = [
     "La coopération militaire entre le Maroc et Israël se renforce avec un accord signé à Rabat.",
@@ -39,6 +40,19 @@ def _copy(cache: Path) -> Path:
     return folder
 
 
+def _stamps(folder: Path) -> dict[str, int]:
+    """Each array file of a copy and when it was last written."""
+    return {f.name: f.stat().st_mtime_ns for f in folder.glob("*.npy")}
+
+
+@pytest.fixture
+def written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder of a copy a first load wrote (the cache: ``tmp_path``)."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    load_identifier()
+    return _copy(tmp_path)
+
+
 def test_the_first_load_writes_the_copy_and_the_next_maps_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
 ) -> None:
@@ -46,11 +60,11 @@ def test_the_first_load_writes_the_copy_and_the_next_maps_it(
     first = load_identifier()
     folder = _copy(tmp_path / "cache")
     files = sorted(folder.glob("*.npy"))
-    assert len(files) == 6 and sum(f.stat().st_size for f in files) > 60_000_000
+    assert len(files) == len(ARRAYS) and sum(f.stat().st_size for f in files) > 60_000_000
     assert not list((tmp_path / "cache").glob(".py3langid-*"))  # no temporary folder left
-    written = {f.name: f.stat().st_mtime_ns for f in files}
+    stamps = _stamps(folder)
     second = load_identifier()
-    assert {f.name: f.stat().st_mtime_ns for f in files} == written  # read, not written again
+    assert _stamps(folder) == stamps  # read, not written again
     # The two large tables are mapped from the copy, not read into this process.
     for identifier in (first, second):
         assert isinstance(identifier.nb_ptc, np.memmap)
@@ -65,7 +79,7 @@ def test_every_real_page_gets_the_packaged_model_s_answer(
 ) -> None:
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     mapped = load_identifier()
-    pages = sorted((Path(__file__).parent.parent / "data" / "pages" / "real").glob("*.html.gz"))
+    pages = sorted(REAL_PAGES.glob("*.html.gz"))
     assert len(pages) > 50
     for page in pages:
         text = " ".join(html.fromstring(gzip.decompress(page.read_bytes())).itertext())
@@ -112,11 +126,9 @@ def test_a_folder_that_cannot_be_made_falls_back_to_the_packaged_model(
 
 @pytest.mark.parametrize("name", [*MAPPED, "out_feat"])
 def test_a_damaged_copy_falls_back_to_the_packaged_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier, name: str
+    tmp_path: Path, written: Path, packaged: LanguageIdentifier, name: str
 ) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    load_identifier()
-    array = _copy(tmp_path) / f"{name}.npy"
+    array = written / f"{name}.npy"
     array.write_bytes(array.read_bytes()[:1000])  # cut short, as by a full disk
     _same(load_identifier(), packaged)
     assert not list(tmp_path.iterdir())  # the damaged copy is gone ...
@@ -127,10 +139,8 @@ def test_a_damaged_copy_falls_back_to_the_packaged_model(
 
 
 def test_a_system_without_read_ahead_maps_the_same_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
+    written: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
 ) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    load_identifier()  # the copy, written
     asked: list[int] = []
     monkeypatch.setattr("os.posix_fadvise", lambda fd, offset, length, advice: asked.append(advice))
     mapped = load_identifier()
@@ -143,12 +153,9 @@ def test_a_system_without_read_ahead_maps_the_same_model(
 
 
 def test_a_copy_that_cannot_be_mapped_is_kept_and_the_packaged_model_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
+    written: Path, monkeypatch: pytest.MonkeyPatch, packaged: LanguageIdentifier
 ) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    load_identifier()
-    folder = _copy(tmp_path)
-    written = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.npy")}
+    stamps = _stamps(written)
     real_load = np.load
 
     def no_mapping(*args: object, **kwargs: object) -> object:
@@ -161,4 +168,4 @@ def test_a_copy_that_cannot_be_mapped_is_kept_and_the_packaged_model_used(
     assert not isinstance(fallen_back.nb_ptc, np.memmap)
     _same(fallen_back, packaged)
     # Neither removed nor written again: the next load would only meet the same error.
-    assert {f.name: f.stat().st_mtime_ns for f in folder.glob("*.npy")} == written
+    assert _stamps(written) == stamps
