@@ -22,7 +22,6 @@ same functions (``crawler/recorder.py``, through ``crawler/extension.py``).
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +38,7 @@ from crawler.frontier import StoreSnapshot
 from crawler.itempipelines import STORE_ERROR, STORE_FAILURE_SETTING, StoreFailure
 from crawler.recorder import SourceCounts, SourceHealth, crawl_exit_code, finish_run, open_run
 from crawler.spiders.news import NewsSpider
+from crawler.startup import resume_collection
 from crawler.stats import SourceReport
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ExitCode
@@ -219,14 +219,15 @@ def _crawl_failed(failure: Failure, name: str, counts: SourceCounts, verbose: bo
 
 def _freeze_startup_objects() -> None:
     """Take what start-up built (modules, config, topic rules, the store's snapshot, the
-    crawlers) out of the garbage collector's reach for the rest of the process.
+    crawlers) out of the garbage collector's reach for the rest of the process, and end
+    the collector's pause of a command that crawls (``crawler/startup.py``).
 
     Those objects live as long as the pass; without this, every full collection during the
     crawl walked them again (about 0.3 s of a 728-page pass's 6 s in the crawling process).
     No collection first: start-up leaves no cyclic garbage to speak of (a collection here
     found none and cost 0.04 s before the first request).
     """
-    gc.freeze()
+    resume_collection(freeze=True)
 
 
 def _start_ticks(process: CrawlerProcess, counts: SourceCounts, on_tick: Tick) -> LoopingCall:

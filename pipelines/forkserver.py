@@ -23,8 +23,9 @@ from types import ModuleType
 log = logging.getLogger(__name__)
 
 START_METHOD = "forkserver"
-# Imported by the forkserver before it forks any worker (shared copy-on-write).
-PRELOAD = ("pipelines.pool", "pipelines.extract.warm")
+# Imported by the forkserver before it forks any worker (shared copy-on-write): the pool's
+# worker side and the warm-up, with the garbage collector off meanwhile (see the module).
+PRELOAD = ("pipelines.preload",)
 
 
 def default_workers() -> int:
@@ -57,7 +58,7 @@ def set_preload() -> None:
     """What the forkserver imports when it starts (before it forks a worker); and, once
     per process, that it is stopped when this process exits."""
     context = multiprocessing.get_context(START_METHOD)
-    context.set_forkserver_preload([*PRELOAD, *main_script_imports()])
+    context.set_forkserver_preload([*main_script_imports(), *PRELOAD])
     global _stop_registered_by
     if _stop_registered_by != os.getpid():
         atexit.register(stop_forkserver)

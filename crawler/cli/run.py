@@ -67,6 +67,15 @@ def run(
         newswatch --config newswatch.toml run
         newswatch run --source bladi_net --baseline
     """
+    from crawler.startup import collection_paused
+
+    with collection_paused():  # until the crawls are set up: see crawler/startup.py
+        _run(state, only, baseline, no_send, progress)
+
+
+def _run(
+    state: State, only: tuple[str, ...], baseline: bool, no_send: bool, progress: bool | None
+) -> None:
     from contextlib import nullcontext
 
     from pipelines.forkserver import prestart
