@@ -31,7 +31,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from pebble import ProcessExpired, ProcessPool
-from pebble.common.types import CONSTS as PEBBLE_CONSTS
 
 from pipelines.forkserver import START_METHOD, set_preload
 from pipelines.hooks import load_hooks
@@ -46,11 +45,6 @@ EXTRACT_CRASHED = "extract_crashed"  # a page killed its worker
 # How long `start` waits for the first worker to say it is ready: a forkserver importing
 # trafilatura on a loaded machine takes a few seconds, never this long.
 START_TIMEOUT = 120.0
-# How often pebble's threads look at the pool (its `CONSTS.sleep_unit`, 0.1 s by default):
-# the time cap's granularity, and how long closing the pool waits for its manager thread to
-# wake up, 50 ms on average at the end of every pass with the default. Each look is a few
-# tens of microseconds (the pages in flight, the workers alive).
-POLL_SECONDS = 0.02
 
 
 def in_flight_limit(workers: int) -> int:
@@ -166,7 +160,6 @@ class ExtractPool:
             context = multiprocessing.get_context(self.start_method)
             if self.start_method == START_METHOD:
                 set_preload()  # a no-op for a forkserver `prestart` already started
-            PEBBLE_CONSTS.sleep_unit = min(PEBBLE_CONSTS.sleep_unit, POLL_SECONDS)
             pool = ProcessPool(
                 max_workers=self.workers,
                 initializer=_init_worker,
