@@ -8,8 +8,8 @@ collector from its first step (`collection_paused`), and the pass resumes it onc
 crawls are set up (`resume_collection`), after moving what the start built out of the
 collector's reach (``gc.freeze()``, see ``crawler/passes.py``).
 
-A pause that nothing resumed (a configuration error before the crawl, a dry run) ends with
-the ``with`` block; a collector already off (``gc.disable()`` by an embedding program) is
+A pause that nothing resumed (a configuration error, another pass holding the dataset) ends
+with the ``with`` block; a collector already off (``gc.disable()`` by an embedding program) is
 left as it was.
 """
 
