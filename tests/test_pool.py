@@ -15,6 +15,8 @@ import queue
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,6 +28,7 @@ from imports import imported_along
 
 from crawler import pagepool
 from crawler.pagepool import PageRunner, pause_at, resume_at
+from pipelines import pool as pool_module
 from pipelines.config import parse_config
 from pipelines.hooks import load_hooks
 from pipelines.models import Page
@@ -385,3 +388,24 @@ def test_the_forkserver_preload_leaves_the_collector_as_it_found_it() -> None:
 def test_a_pass_over_sitemaps_does_not_import_the_feed_parser() -> None:
     """feedparser (~30 ms of a pass's start) is imported with the first feed only."""
     assert imported_along(["crawler.passes"], ["feedparser"]) == []
+
+
+@pytest.mark.crawl
+def test_closing_the_pool_does_not_wait_for_the_pool_managers_next_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pebble's manager thread sleeps between two looks at the pool, and a pool's join waits
+    for it; `ExtractPool.close` ends that sleep. With a look once a minute, close returns
+    anyway (without the wake-up it would wait for the rest of the minute)."""
+    from pebble.common import CONSTS
+
+    pool = ExtractPool(WorkerSetup(), workers=2, timeout=60)
+    pool.start()
+    assert pool.submit(page(1)).result(timeout=120).article is not None
+    monkeypatch.setattr(CONSTS, "sleep_unit", 60.0)
+    time.sleep(0.3)  # the manager's current sleep (0.1 s) ends; its next one is a minute
+    closer = threading.Thread(target=pool.close, daemon=True)
+    closer.start()
+    closer.join(20)
+    assert not closer.is_alive()
+    assert not pool_module._CLOCK.wake.is_set()  # the next pool's manager sleeps as usual

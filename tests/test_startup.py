@@ -5,6 +5,8 @@ on again after any error that comes first."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,3 +97,27 @@ def test_run_with_a_bad_config_leaves_the_collector_on(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "none.toml"), "run"])
     assert result.exit_code == 2
     assert gc.isenabled()
+
+
+def test_scrapys_tls_modules_are_imported_without_a_scan_of_every_loaded_module() -> None:
+    """Scrapy's TLS modules name the module of their deprecated aliases from the stack; with
+    ``inspect``'s own functions that reads every frame's source and maps every loaded module
+    to its file (~0.1 s of a crawl's start). crawler/http11.py has them imported with the
+    frames and modules at hand: nothing is scanned, the aliases name the same modules, and
+    ``inspect`` is left as it was."""
+    probe = (
+        "import inspect\n"
+        "own = inspect.stack, inspect.getmodule\n"
+        "import crawler.http11\n"
+        "from scrapy.core.downloader import contextfactory, tls\n"
+        "print(len(inspect._filesbymodname), (inspect.stack, inspect.getmodule) == own,\n"
+        "      tls.ScrapyClientTLSOptions.__module__,\n"
+        "      contextfactory.ScrapyClientContextFactory.__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [
+        "0",
+        "True",
+        "scrapy.core.downloader.tls",
+        "scrapy.core.downloader.contextfactory",
+    ]
