@@ -83,6 +83,8 @@ MAX_CONSENT_CHARS = 1500
 _ID_AND_CLASS_VALUES = XPath("//body//@id | //body//@class", smart_strings=False)
 _ID_AND_CLASS_ATTRIBUTES = XPath("//body//@id | //body//@class")
 _CONSENT_MARKER = re.compile("|".join(CONSENT_MARKERS), re.IGNORECASE)
+# The same markers in lowered ASCII text: case-insensitive matching costs ~6 times more.
+_FOLDED_CONSENT_MARKER = re.compile("|".join(CONSENT_MARKERS))
 # The elements whose id or class is one of the $named values ("\n"-separated, and
 # around): in document order, an outer dialog before its inner parts.
 _NAMED_ELEMENTS = XPath(
@@ -172,9 +174,16 @@ def drop_consent_dialogs(tree: HtmlElement) -> None:
     # are found with one search of them all (no marker holds a line break), not one search
     # of each (~0.9 ms a page).
     ends = list(accumulate(len(value) + 1 for value in values))
-    named = sorted(
-        {values[bisect_right(ends, found.start())] for found in _CONSENT_MARKER.finditer(joined)}
+    # In ASCII values, the lowered copy holds every character at the same place and the
+    # markers match there exactly where they match the values case-insensitively (~0.8 ms
+    # sooner on a page that names one). Beyond ASCII, lowering may change lengths ("İ"
+    # becomes two characters): the values themselves are searched.
+    matches = (
+        _FOLDED_CONSENT_MARKER.finditer(folded)
+        if joined.isascii()
+        else _CONSENT_MARKER.finditer(joined)
     )
+    named = sorted({values[bisect_right(ends, found.start())] for found in matches})
     if not named:
         return
     elements: list[HtmlElement]

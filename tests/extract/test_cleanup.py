@@ -3,14 +3,24 @@ the headline, and the cut of a huge tree."""
 
 from __future__ import annotations
 
+import gzip
 import textwrap
 
 import pytest
-from extract_pages import PARAGRAPHS, article_page, extract_lines, fixture, fixture_text
+from extract_pages import (
+    FIXTURES,
+    PARAGRAPHS,
+    REAL_PAGES,
+    article_page,
+    extract_lines,
+    fixture,
+    fixture_text,
+)
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
-from pipelines.extract import extract_article, run_trafilatura
+from pipelines.extract import cleanup, extract_article, run_trafilatura
 from pipelines.extract.cleanup import MAX_ELEMENTS, clean_lines, parse_html, trim_tree
 from pipelines.extract.gate import MIN_PARAGRAPH_WORDS
 
@@ -21,6 +31,11 @@ COLUMN_TEXT = (
     " Le contrat prévoit un atelier sur la base aérienne de Benslimane, où une trentaine de"
     " techniciens marocains seront formés par des ingénieurs israéliens."
 )
+
+
+def all_pages() -> list[bytes]:
+    real = [gzip.decompress(p.read_bytes()) for p in sorted(REAL_PAGES.glob("*.html.gz"))]
+    return real + [p.read_bytes() for p in sorted(FIXTURES.glob("*.html"))]
 
 
 def test_a_print_column_kept_line_by_line_is_one_paragraph() -> None:
@@ -55,6 +70,43 @@ def test_consent_dialog_markers() -> None:
     tree = parse_html(f"<html><body>{''.join(dialogs)}{kept}</body></html>")
     assert tree is not None
     assert tree.text_content() == " ".join(PARAGRAPHS * 3)
+
+
+def test_consent_markers_are_found_in_any_case_and_beyond_ascii() -> None:
+    """The markers match an id or class in any case: in ASCII values through their lowered
+    copy, beyond ASCII in the values themselves (where lowering may change the length:
+    "İ" lowers to two characters)."""
+    dialogs = [
+        '<div id="CookieBANNER"><p>Accept all cookies?</p></div>',
+        '<div class="NewsLetter-Box"><p>Sign up for our newsletter.</p></div>',
+        '<div class="İnfo Cookie-bar"><p>We use cookies.</p></div>',
+        '<div class="İnfo"><p>Opening hours</p></div><div class="GDPR-wall"><p>Consent?</p></div>',
+    ]
+    kept = f'<div class="story"><p>{" ".join(PARAGRAPHS * 3)}</p></div>'
+    for dialog in dialogs:
+        tree = parse_html(f"<html><body>{dialog}{kept}</body></html>")
+        assert tree is not None
+        left = tree.text_content().replace("Opening hours", "")
+        assert left == " ".join(PARAGRAPHS * 3), dialog
+
+
+def test_the_lowered_ascii_values_name_the_markers_where_the_values_do() -> None:
+    """What the consent search relies on, on every real page and fixture whose ids and
+    classes are ASCII: the case-sensitive search of the lowered values finds the markers at
+    the same places as the case-insensitive search of the values."""
+    searched = 0
+    for html in all_pages():
+        tree = load_html(html)
+        if tree is None:
+            continue
+        joined = "\n".join(cleanup._ID_AND_CLASS_VALUES(tree))
+        if not joined.isascii():
+            continue
+        folded = cleanup._FOLDED_CONSENT_MARKER.finditer(joined.lower())
+        own = cleanup._CONSENT_MARKER.finditer(joined)
+        assert [m.span() for m in folded] == [m.span() for m in own]
+        searched += 1
+    assert searched >= 91
 
 
 def test_read_also_headings_are_dropped() -> None:
