@@ -38,8 +38,8 @@ from crawler.frontier import StoreSnapshot
 from crawler.itempipelines import STORE_ERROR, STORE_FAILURE_SETTING, StoreFailure
 from crawler.recorder import SourceCounts, SourceHealth, crawl_exit_code, finish_run, open_run
 from crawler.spiders.news import NewsSpider
-from crawler.startup import resume_collection
 from crawler.stats import SourceReport
+from pipelines.collector import resume_collection
 from pipelines.config import Config, SourceConfig
 from pipelines.errors import ExitCode
 from pipelines.store import Store, open_config_store, store_errors, store_name
@@ -220,7 +220,7 @@ def _crawl_failed(failure: Failure, name: str, counts: SourceCounts, verbose: bo
 def _freeze_startup_objects() -> None:
     """Take what start-up built (modules, config, topic rules, the store's snapshot, the
     crawlers) out of the garbage collector's reach for the rest of the process, and end
-    the collector's pause of a command that crawls (``crawler/startup.py``).
+    the collector's pause of a command that crawls (``pipelines/collector.py``).
 
     Those objects live as long as the pass; without this, every full collection during the
     crawl walked them again (about 0.3 s of a 728-page pass's 6 s in the crawling process).

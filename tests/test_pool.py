@@ -16,7 +16,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -399,11 +398,10 @@ def test_closing_the_pool_does_not_wait_for_the_pool_managers_next_look(
     anyway (without the wake-up it would wait for the rest of the minute)."""
     from pebble.common import CONSTS
 
+    monkeypatch.setattr(CONSTS, "sleep_unit", 60.0)  # from the manager's first sleep on
     pool = ExtractPool(WorkerSetup(), workers=2, timeout=60)
     pool.start()
     assert pool.submit(page(1)).result(timeout=120).article is not None
-    monkeypatch.setattr(CONSTS, "sleep_unit", 60.0)
-    time.sleep(0.3)  # the manager's current sleep (0.1 s) ends; its next one is a minute
     closer = threading.Thread(target=pool.close, daemon=True)
     closer.start()
     closer.join(20)

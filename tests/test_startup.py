@@ -1,4 +1,4 @@
-"""A pass's start without the cyclic garbage collector (crawler/startup.py): off from the
+"""A pass's start without the cyclic garbage collector (pipelines/collector.py): off from the
 ``run`` command's first step until the crawls are set up, then on again for the crawl, and
 on again after any error that comes first."""
 
@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from crawler import passes
 from crawler.cli import main
-from crawler.startup import collection_paused, resume_collection
+from pipelines.collector import collection_paused, resume_collection
 
 
 @pytest.fixture(autouse=True)

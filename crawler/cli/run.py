@@ -67,9 +67,9 @@ def run(
         newswatch --config newswatch.toml run
         newswatch run --source bladi_net --baseline
     """
-    from crawler.startup import collection_paused
+    from pipelines.collector import collection_paused
 
-    with collection_paused():  # until the crawls are set up: see crawler/startup.py
+    with collection_paused():  # until the crawls are set up: see pipelines/collector.py
         _run(state, only, baseline, no_send, progress)
 
 

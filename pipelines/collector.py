@@ -1,12 +1,19 @@
-"""A pass's start without the cyclic garbage collector.
+"""A process's start without the cyclic garbage collector.
 
-Before its first request a pass imports Scrapy, Twisted and newswatch's crawling modules and
-builds a crawler per source: some 70,000 objects the collector tracks, which live as long as
-the process, and no cyclic garbage to speak of. Each full collection on the way walks all of
-them again, ~10% of that start (~0.05 s of ~0.5 s). So a command that will crawl pauses the
-collector from its first step (`collection_paused`), and the pass resumes it once its
-crawls are set up (`resume_collection`), after moving what the start built out of the
-collector's reach (``gc.freeze()``, see ``crawler/passes.py``).
+Two processes build, before their real work, objects that live as long as they do and
+leave no cyclic garbage to speak of, which each full collection on the way walks again:
+
+- a pass imports Scrapy, Twisted and newswatch's crawling modules and builds a crawler per
+  source (some 70,000 tracked objects; ~10% of that start, ~0.05 s of ~0.5 s);
+- the extraction workers' forkserver imports trafilatura, the language model and the
+  extraction, and extracts a page of its own (some 90,000; ~9% of its start, ~0.035 s of
+  ~0.4 s of CPU; ``pipelines/preload.py``).
+
+So each pauses the collector while it builds (`collection_paused`), then moves what it
+built out of the collector's reach (``gc.freeze()``) and turns the collector back on
+(`resume_collection`): no later collection walks those objects, nor does a worker's, which
+inherits the forkserver's state. ``newswatch run`` pauses it from its first step, and the
+pass resumes it once its crawls are set up (``crawler/passes.py``).
 
 A pause that nothing resumed (a configuration error, another pass holding the dataset) ends
 with the ``with`` block; a collector already off (``gc.disable()`` by an embedding program) is
