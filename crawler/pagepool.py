@@ -21,7 +21,12 @@ crawl that resumes opens its connections all at once, and a server with a short 
 backlog drops some, which the client repeats only a second later.
 
 ``[crawl] workers`` 0 or 1, or a pool that cannot start (one log line), means every page is
-processed inline, on the reactor thread.
+processed inline, on the reactor thread. So does a pool that stops working mid-pass (its
+workers and their forkserver killed by a signal sent to the whole process group, as
+``timeout``, a service manager or ``newswatch schedule`` stopping a pass do): one log line,
+and the pages it held or that waited for it are processed inline, none lost. A pool's
+threads that give up take the pages they held with them, so a pass with pages in the pool
+looks at it every `WATCH_SECONDS` as well.
 """
 
 from __future__ import annotations
@@ -36,13 +41,15 @@ from twisted.internet.defer import Deferred, fail, succeed
 
 from pipelines.forkserver import default_workers
 from pipelines.models import Page
-from pipelines.pool import ExtractPool, PoolUnavailable, WorkerSetup, in_flight_limit
+from pipelines.pool import ExtractPool, PoolBroken, PoolUnavailable, WorkerSetup, in_flight_limit
 from pipelines.process import Prepared, ProcessOptions, prepare_page
 
 log = logging.getLogger(__name__)
 
 # At most this much page body waits for the pool, whatever the count of pages.
 MAX_WAITING_BYTES = 32 * 2**20
+# While pages are in the pool, it is looked at this often: one that stopped working is left.
+WATCH_SECONDS = 1.0
 
 
 def pause_at(workers: int) -> int:
@@ -66,10 +73,17 @@ class PageRunner:
         # How a result gets back to the reactor thread: reactor.callFromThread (tests may
         # collect the calls instead of running a reactor).
         self.call_from_thread = call_from_thread
+        # How `check_pool` is called later: reactor.callLater with the reactor's
+        # callFromThread (a test that collects the calls runs `check_pool` itself).
+        self.call_later: Callable[..., Any] | None = None
         self.workers = default_workers() if workers is None else workers
         self.limit = in_flight_limit(self.workers)
         self.in_flight = 0
         self.peak_in_flight = 0
+        # The pages in the pool, by the number they were handed over with.
+        self.held: dict[int, tuple[Page, Deferred[Prepared]]] = {}
+        self._handed = 0
+        self._watch: Any = None  # the reactor's call of `check_pool`, while one is due
         self.waiting: deque[tuple[Page, Deferred[Prepared]]] = deque()
         self.waiting_bytes = 0
         self.pause_at = pause_at(self.workers)
@@ -122,6 +136,9 @@ class PageRunner:
             except Exception:
                 return fail()
         result: Deferred[Prepared] = Deferred()
+        if self.pool.broken:  # stopped since the last page: every page is processed here
+            self._fall_back(PoolBroken("its workers are gone"), [(page, result)])
+            return result
         if self.in_flight < self.limit:
             self._submit(page, result)
         else:
@@ -135,9 +152,16 @@ class PageRunner:
 
     def _submit(self, page: Page, result: Deferred[Prepared]) -> None:
         assert self.pool is not None
+        try:
+            future = self.pool.submit(page)
+        except PoolBroken as exc:
+            self._fall_back(exc, [(page, result)])
+            return
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        future = self.pool.submit(page)
+        self._handed += 1
+        key = self._handed
+        self.held[key] = (page, result)
         call = self.call_from_thread
         if call is None:
             # Imported here: importing it at module level would install Twisted's default
@@ -145,14 +169,24 @@ class PageRunner:
             from twisted.internet import reactor
 
             call = self.call_from_thread = reactor.callFromThread
+            self.call_later = reactor.callLater
 
         def back(done: Future[Prepared]) -> None:  # in a pebble thread
-            call(self._finished, done, result)
+            call(self._finished, done, key)
 
         future.add_done_callback(back)
+        self._watch_pool()
 
-    def _finished(self, done: Future[Prepared], result: Deferred[Prepared]) -> None:
+    def _finished(self, done: Future[Prepared], key: int) -> None:
+        entry = self.held.pop(key, None)
+        if entry is None:  # processed inline since: the pool had stopped working
+            return
+        page, result = entry
         self.in_flight -= 1
+        error = done.exception()
+        if isinstance(error, PoolBroken):
+            self._fall_back(error, [(page, result)])
+            return
         while self.waiting and self.in_flight < self.limit:
             page, waited = self.waiting.popleft()
             self.waiting_bytes -= len(page.body)
@@ -164,13 +198,63 @@ class PageRunner:
                 engine.unpause()
                 wake(engine)
             self.paused.clear()
-        error = done.exception()
         if error is not None:
             result.errback(error)
         else:
             result.callback(done.result())
 
+    def check_pool(self) -> None:
+        """Leave a pool that stopped working (every page it holds is processed inline);
+        look again in `WATCH_SECONDS` while it holds pages."""
+        self._watch = None
+        if self.pool is None:
+            return
+        if self.pool.broken:
+            self._fall_back(PoolBroken("its workers are gone"), [])
+        elif self.held:
+            self._watch_pool()
+
+    def _watch_pool(self) -> None:
+        if self._watch is None and self.call_later is not None:
+            self._watch = self.call_later(WATCH_SECONDS, self.check_pool)
+
+    def _fall_back(
+        self, cause: PoolUnavailable, pages: list[tuple[Page, Deferred[Prepared]]]
+    ) -> None:
+        """The pool stopped working: from now on every page is processed inline, first
+        ``pages``, those it held and those waiting for it (one warning line)."""
+        pool, self.pool = self.pool, None
+        log.warning(
+            "extraction pool stopped (%s): the remaining pages are processed in the"
+            " crawling process",
+            cause,
+        )
+        stranded = [*pages, *self.held.values(), *self.waiting]
+        self.held.clear()
+        self.waiting.clear()
+        self.waiting_bytes = self.in_flight = 0
+        self._cancel_watch()
+        for engine in self.paused:
+            engine.unpause()
+            wake(engine)
+        self.paused.clear()
+        if pool is not None:
+            pool.close()
+        for page, result in stranded:
+            try:
+                prepared = prepare_page(page, self.options)
+            except Exception as exc:
+                result.errback(exc)
+            else:
+                result.callback(prepared)
+
+    def _cancel_watch(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None and watch.active():
+            watch.cancel()
+
     def close(self) -> None:
+        self._cancel_watch()
         pool, self.pool = self.pool, None
         if pool is not None:
             pool.close()

@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import pebble.pool.process
@@ -102,6 +103,12 @@ class WorkerSetup:
 
 class PoolUnavailable(RuntimeError):
     """The pool could not start; the message says why."""
+
+
+class PoolBroken(PoolUnavailable):
+    """The pool stopped working after it started (its workers and their forkserver killed
+    by a signal to the process group, say): it takes no page any more, and a page it held
+    gets no result from it. The caller has the pages, and processes them inline."""
 
 
 class PageFailed(Exception):
@@ -242,7 +249,10 @@ class ExtractPool:
         """The page's `Prepared`; the future raises `PageFailed` for a page over the time
         cap or one that killed its worker, and any error `prepare_page` raised."""
         assert self._pool is not None, "start the pool first"
-        inner = self._pool.schedule(_prepare, args=(page,), timeout=self.timeout)
+        try:
+            inner = self._pool.schedule(_prepare, args=(page,), timeout=self.timeout)
+        except RuntimeError as exc:  # pebble: "the Pool is not active", "Unexpected error"
+            raise PoolBroken(str(exc)) from None
         outer: Future[Prepared] = Future()
 
         def done(future: Future[Prepared]) -> None:
@@ -256,11 +266,20 @@ class ExtractPool:
                 outer.set_exception(
                     PageFailed(EXTRACT_CRASHED, f"worker died ({exc}): {page.final_url}")
                 )
+            except BrokenProcessPool as exc:  # pebble gave up on every page it held
+                outer.set_exception(PoolBroken(str(exc) or "its workers are gone"))
             except BaseException as exc:
                 outer.set_exception(exc)
 
         inner.add_done_callback(done)
         return outer
+
+    @property
+    def broken(self) -> bool:
+        """The pool started and stopped working since (pebble's ``active`` turned false
+        without a `close`): a page it holds will get no result."""
+        pool = self._pool
+        return pool is not None and self._ready is None and not pool.active
 
     def close(self) -> None:
         """Stop the workers (a page still running is abandoned) and wait for them."""

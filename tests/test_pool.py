@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import queue
+import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,6 +39,7 @@ from pipelines.pool import (
     EXTRACT_TIMEOUT,
     ExtractPool,
     PageFailed,
+    PoolBroken,
     PoolUnavailable,
     WorkerSetup,
     in_flight_limit,
@@ -407,3 +411,153 @@ def test_closing_the_pool_does_not_wait_for_the_pool_managers_next_look(
     closer.join(20)
     assert not closer.is_alive()
     assert not pool_module._CLOCK.wake.is_set()  # the next pool's manager sleeps as usual
+
+
+def workers_of(pool: ExtractPool) -> list[int]:
+    """The worker processes of ``pool``: the children of its forkserver."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    with open(f"/proc/{server}/task/{server}/children") as f:
+        return [int(pid) for pid in f.read().split()]
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not {what} after {timeout:.0f} s"
+        time.sleep(0.02)
+
+
+@pytest.mark.crawl
+def test_a_pool_whose_workers_are_killed_leaves_the_pages_to_the_pass(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Workers killed from outside while idle (the OOM killer, a signal to the process
+    group) stop pebble's pool for good: it takes no page any more. The next page and every
+    one after it are processed inline, with one warning line."""
+    calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]] = queue.Queue()
+    runner = PageRunner(options(), {}, 2, 60, lambda fn, *args: calls.put((fn, args)))
+    try:
+        first = runner.prepare(page(0))
+        fn, args = calls.get(timeout=120)
+        fn(*args)
+        assert runner.pool is not None and not runner.pool.broken
+        for pid in workers_of(runner.pool):
+            os.kill(pid, signal.SIGKILL)
+        pool = runner.pool
+        wait_until(lambda: pool.broken, "seen as stopped")
+        with caplog.at_level(logging.WARNING, logger="crawler.pagepool"):
+            later = [runner.prepare(page(i)) for i in (1, 2, 3)]
+        assert runner.inline and runner.in_flight == 0 and calls.empty()
+    finally:
+        runner.close()
+    results: list[Prepared] = []
+    for deferred in (first, *later):
+        deferred.addCallback(results.append)
+    assert results == [prepare_page(page(i), options()) for i in range(4)]
+    stopped = [r.getMessage() for r in caplog.records if "extraction pool stopped" in r.message]
+    assert len(stopped) == 1 and "processed in the crawling process" in stopped[0]
+
+
+@pytest.mark.crawl
+def test_pages_a_stopped_pool_holds_are_processed_inline() -> None:
+    """A pool that stops working with pages in it gives them no result; the runner's next
+    look at it (every WATCH_SECONDS in a pass) processes them inline, once each, and a
+    result that comes back late is ignored."""
+    calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]] = queue.Queue()
+    runner = PageRunner(options(), {}, 2, 60, lambda fn, *args: calls.put((fn, args)))
+    results: list[Prepared] = []
+    try:
+        deferreds = [runner.prepare(page(i)) for i in range(3)]
+        for deferred in deferreds:
+            deferred.addCallback(results.append)
+        assert runner.pool is not None and len(runner.held) == 3
+        assert runner.pool._pool is not None
+        runner.pool._pool.stop()  # what pebble does when its own threads give up
+        runner.check_pool()
+        assert runner.inline and runner.held == {} and runner.in_flight == 0
+        assert results == [prepare_page(page(i), options()) for i in range(3)]
+        while not calls.empty():  # results the workers sent before the stop: too late
+            fn, args = calls.get_nowait()
+            fn(*args)
+    finally:
+        runner.close()
+    assert len(results) == 3
+
+
+def test_a_pool_that_stops_raises_pool_broken_for_the_next_page() -> None:
+    pool = ExtractPool(WorkerSetup(), workers=2, timeout=60)
+    pool.start()
+    try:
+        assert pool._pool is not None
+        pool._pool.stop()
+        assert pool.broken
+        with pytest.raises(PoolBroken, match="not active"):
+            pool.submit(page(1))
+    finally:
+        pool.close()
+
+
+@pytest.mark.crawl
+def test_a_pass_whose_process_group_gets_sigterm_ends_and_loses_nothing(
+    tmp_path: Path, hooks_dir: Path
+) -> None:
+    """SIGTERM to the whole process group (``timeout``, a service manager, ``newswatch
+    schedule`` stopping a pass) ends the workers and their forkserver too. The pass still
+    stops on its own, without a traceback; what it stored is whole, and its run recorded.
+    The site answers slowly, so the workers are idle when the signal comes: pebble's pool
+    then stops for good, and the pages fetched after it are processed inline."""
+    root = tmp_path / "sites"
+    articles = 30
+    write_site(root / "gen", articles)
+    with serve_sites(root, ["gen"]) as servers:
+        servers.set_delay("gen", 0.2)
+        config = tmp_path / "work" / "newswatch.toml"
+        config.parent.mkdir()
+        config.write_text(
+            CONFIG.format(base=servers["gen"], pool="workers = 2\nextract_timeout = 60"),
+            encoding="utf-8",
+        )
+        db = config.parent / "newswatch.db"
+        env = dict(os.environ)
+        env.pop("NEWSWATCH_CONFIG", None)
+        env["PYTHONPATH"] = os.pathsep.join([str(hooks_dir), env.get("PYTHONPATH", "")])
+        cmd = [sys.executable, "-m", "crawler", "--config", str(config), "run", "--no-send"]
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
+        try:
+            wait_until(lambda: stored_articles(db) >= 3, "three articles stored", 120)
+            os.killpg(proc.pid, signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert "Traceback" not in err.decode(), err.decode()
+    conn = sqlite3.connect(db)
+    try:
+        status, sources = conn.execute("SELECT status, sources FROM runs").fetchone()
+        stored = conn.execute("SELECT COUNT(*) FROM articles WHERE source = 'gen'").fetchone()[0]
+        remembered = conn.execute(
+            "SELECT COUNT(*) FROM seen_urls WHERE status = 'article' AND source = 'gen'"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    assert status != "running"
+    assert stored >= 3 and remembered == stored == json.loads(sources)["gen"]["new"]
+
+
+def stored_articles(db: Path) -> int:
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+    try:
+        return int(
+            conn.execute("SELECT COUNT(*) FROM seen_urls WHERE status = 'article'").fetchone()[0]
+        )
+    except sqlite3.Error:  # not created yet
+        return 0
+    finally:
+        conn.close()
