@@ -26,12 +26,18 @@ workers and their forkserver killed by a signal sent to the whole process group,
 ``timeout``, a service manager or ``newswatch schedule`` stopping a pass do): one log line,
 and the pages it held or that waited for it are processed inline, none lost. A pool's
 threads that give up take the pages they held with them, so a pass with pages in the pool
-looks at it every `WATCH_SECONDS` as well.
+looks at it every `WATCH_SECONDS` as well; and a pool that gives no page back for
+``extract_timeout`` + `STALL_GRACE_SECONDS` while it holds some is left the same way (a
+worker killed while it read a page from pebble's shared channel leaves the channel's lock
+held, and no worker reads again; a page still running would have been stopped at its time
+cap by then).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -50,6 +56,8 @@ log = logging.getLogger(__name__)
 MAX_WAITING_BYTES = 32 * 2**20
 # While pages are in the pool, it is looked at this often: one that stopped working is left.
 WATCH_SECONDS = 1.0
+# A pool holding pages that gives none back for extract_timeout + this long is stuck.
+STALL_GRACE_SECONDS = 15.0
 
 
 def pause_at(workers: int) -> int:
@@ -84,6 +92,8 @@ class PageRunner:
         self.held: dict[int, tuple[Page, Deferred[Prepared]]] = {}
         self._handed = 0
         self._watch: Any = None  # the reactor's call of `check_pool`, while one is due
+        self.stall_after = timeout + STALL_GRACE_SECONDS
+        self._progress = time.monotonic()  # the last result, or the first page held since
         self.waiting: deque[tuple[Page, Deferred[Prepared]]] = deque()
         self.waiting_bytes = 0
         self.pause_at = pause_at(self.workers)
@@ -161,6 +171,8 @@ class PageRunner:
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         self._handed += 1
         key = self._handed
+        if not self.held:
+            self._progress = time.monotonic()
         self.held[key] = (page, result)
         call = self.call_from_thread
         if call is None:
@@ -183,6 +195,7 @@ class PageRunner:
             return
         page, result = entry
         self.in_flight -= 1
+        self._progress = time.monotonic()
         error = done.exception()
         if isinstance(error, PoolBroken):
             self._fall_back(error, [(page, result)])
@@ -211,6 +224,9 @@ class PageRunner:
             return
         if self.pool.broken:
             self._fall_back(PoolBroken("its workers are gone"), [])
+        elif self.held and time.monotonic() - self._progress > self.stall_after:
+            stuck = PoolBroken(f"no page came back in {self.stall_after:.0f} s")
+            self._fall_back(stuck, [])
         elif self.held:
             self._watch_pool()
 
@@ -238,8 +254,8 @@ class PageRunner:
             engine.unpause()
             wake(engine)
         self.paused.clear()
-        if pool is not None:
-            pool.close()
+        if pool is not None:  # stopped aside: a stuck pool's threads may take a while
+            threading.Thread(target=pool.close, name="newswatch-pool-close", daemon=True).start()
         for page, result in stranded:
             try:
                 prepared = prepare_page(page, self.options)

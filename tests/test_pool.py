@@ -486,6 +486,36 @@ def test_pages_a_stopped_pool_holds_are_processed_inline() -> None:
     assert len(results) == 3
 
 
+@pytest.mark.crawl
+def test_a_pool_that_gives_no_page_back_is_left() -> None:
+    """A worker killed while it read a page from pebble's shared channel leaves the
+    channel's lock held: no worker reads again, and the pages in the pool get no result
+    and never reach their time cap. Held here by the test, the lock stalls the pool the
+    same way; past ``stall_after`` the runner processes those pages inline."""
+    calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]] = queue.Queue()
+    runner = PageRunner(options(), {}, 2, 60, lambda fn, *args: calls.put((fn, args)))
+    results: list[Prepared] = []
+    first = runner.prepare(page(0))  # the workers are up
+    fn, args = calls.get(timeout=120)
+    fn(*args)
+    assert runner.pool is not None and runner.pool._pool is not None
+    manager = runner.pool._pool._pool_manager.worker_manager  # type: ignore[attr-defined]
+    lock = manager.workers_channel.mutex.reader_mutex
+    lock.acquire()
+    try:
+        runner.stall_after = 1.0
+        for i in (1, 2, 3):
+            runner.prepare(page(i)).addCallback(results.append)
+        wait_until(lambda: (runner.check_pool(), runner.inline)[1], "left", 60)
+        assert runner.held == {} and results == [
+            prepare_page(page(i), options()) for i in (1, 2, 3)
+        ]
+    finally:
+        lock.release()
+        runner.close()
+    assert first.called
+
+
 def test_a_pool_that_stops_raises_pool_broken_for_the_next_page() -> None:
     pool = ExtractPool(WorkerSetup(), workers=2, timeout=60)
     pool.start()
