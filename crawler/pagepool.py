@@ -47,7 +47,14 @@ from twisted.internet.defer import Deferred, fail, succeed
 
 from pipelines.forkserver import default_workers
 from pipelines.models import Page
-from pipelines.pool import ExtractPool, PoolBroken, PoolUnavailable, WorkerSetup, in_flight_limit
+from pipelines.pool import (
+    POOL_GONE,
+    ExtractPool,
+    PoolBroken,
+    PoolUnavailable,
+    WorkerSetup,
+    in_flight_limit,
+)
 from pipelines.process import Prepared, ProcessOptions, prepare_page
 
 log = logging.getLogger(__name__)
@@ -86,7 +93,6 @@ class PageRunner:
         self.call_later: Callable[..., Any] | None = None
         self.workers = default_workers() if workers is None else workers
         self.limit = in_flight_limit(self.workers)
-        self.in_flight = 0
         self.peak_in_flight = 0
         # The pages in the pool, by the number they were handed over with.
         self.held: dict[int, tuple[Page, Deferred[Prepared]]] = {}
@@ -132,6 +138,11 @@ class PageRunner:
         log.warning("extraction pool could not start (%s): pages are processed inline", exc)
 
     @property
+    def in_flight(self) -> int:
+        """Pages in the pool now."""
+        return len(self.held)
+
+    @property
     def inline(self) -> bool:
         return self.pool is None
 
@@ -146,9 +157,6 @@ class PageRunner:
             except Exception:
                 return fail()
         result: Deferred[Prepared] = Deferred()
-        if self.pool.broken:  # stopped since the last page: every page is processed here
-            self._fall_back(PoolBroken("its workers are gone"), [(page, result)])
-            return result
         if self.in_flight < self.limit:
             self._submit(page, result)
         else:
@@ -167,13 +175,12 @@ class PageRunner:
         except PoolBroken as exc:
             self._fall_back(exc, [(page, result)])
             return
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         self._handed += 1
         key = self._handed
         if not self.held:
             self._progress = time.monotonic()
         self.held[key] = (page, result)
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         call = self.call_from_thread
         if call is None:
             # Imported here: importing it at module level would install Twisted's default
@@ -194,7 +201,6 @@ class PageRunner:
         if entry is None:  # processed inline since: the pool had stopped working
             return
         page, result = entry
-        self.in_flight -= 1
         self._progress = time.monotonic()
         error = done.exception()
         if isinstance(error, PoolBroken):
@@ -223,7 +229,7 @@ class PageRunner:
         if self.pool is None:
             return
         if self.pool.broken:
-            self._fall_back(PoolBroken("its workers are gone"), [])
+            self._fall_back(PoolBroken(POOL_GONE), [])
         elif self.held and time.monotonic() - self._progress > self.stall_after:
             stuck = PoolBroken(f"no page came back in {self.stall_after:.0f} s")
             self._fall_back(stuck, [])
@@ -248,7 +254,7 @@ class PageRunner:
         stranded = [*pages, *self.held.values(), *self.waiting]
         self.held.clear()
         self.waiting.clear()
-        self.waiting_bytes = self.in_flight = 0
+        self.waiting_bytes = 0
         self._cancel_watch()
         for engine in self.paused:
             engine.unpause()

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 EXTRACT_TIMEOUT = "extract_timeout"  # a page ran past [crawl] extract_timeout
 EXTRACT_CRASHED = "extract_crashed"  # a page killed its worker
+POOL_GONE = "its workers are gone"  # why a pool stopped, when pebble does not say
 # How long `start` waits for the first worker to say it is ready: a forkserver importing
 # trafilatura on a loaded machine takes a few seconds, never this long.
 START_TIMEOUT = 120.0
@@ -267,7 +268,7 @@ class ExtractPool:
                     PageFailed(EXTRACT_CRASHED, f"worker died ({exc}): {page.final_url}")
                 )
             except BrokenProcessPool as exc:  # pebble gave up on every page it held
-                outer.set_exception(PoolBroken(str(exc) or "its workers are gone"))
+                outer.set_exception(PoolBroken(str(exc) or POOL_GONE))
             except BaseException as exc:
                 outer.set_exception(exc)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -98,3 +99,20 @@ def servers(site_root: Path) -> Iterator[SiteServers]:
 def config_path(tmp_path: Path, servers: SiteServers) -> Path:
     """The demo's config for the served copies, in its own folder (database, Maildir)."""
     return write_config(tmp_path / "work" / "newswatch.toml", load_manifest(SITES_DIR), servers)
+
+
+def stored_articles(config: Path) -> int:
+    """Articles the dataset beside ``config`` holds (the seed corpus aside), read while a
+    pass writes it; 0 before its tables exist."""
+    db = config.parent / "newswatch.db"
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return int(
+            conn.execute("SELECT count(*) FROM articles WHERE source != 'seed'").fetchone()[0]
+        )
+    except sqlite3.OperationalError:  # the tables are not created yet
+        return 0
+    finally:
+        conn.close()

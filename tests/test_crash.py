@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import run_newswatch
+from conftest import run_newswatch, stored_articles
 
 from pipelines.outbox import INTERRUPTED
 from samples.demo import DEMO_SITES
@@ -116,21 +116,6 @@ def test_sigkill_while_sending_then_rerun_sends_no_alert_twice_and_loses_none(
     assert again.code == 0, again.err
     assert copies_received(smtp_server, in_doubt["url"]) == (2 if server_kept_it else 1)
     assert sum(copies_received(smtp_server, u) for u in urls) == len(urls) + server_kept_it
-
-
-def stored_articles(config: Path) -> int:
-    db = config.parent / "newswatch.db"
-    if not db.exists():
-        return 0
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        return int(
-            conn.execute("SELECT count(*) FROM articles WHERE source != 'seed'").fetchone()[0]
-        )
-    except sqlite3.OperationalError:  # the tables are not created yet
-        return 0
-    finally:
-        conn.close()
 
 
 def test_sigkill_during_the_crawl_then_rerun_alerts_each_article_once(

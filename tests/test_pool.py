@@ -25,7 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import run_newswatch
+from conftest import run_newswatch, stored_articles
 from imports import imported_along
 
 from crawler import pagepool
@@ -558,7 +558,7 @@ def test_a_pass_whose_process_group_gets_sigterm_ends_and_loses_nothing(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
         )
         try:
-            wait_until(lambda: stored_articles(db) >= 3, "three articles stored", 120)
+            wait_until(lambda: stored_articles(config) >= 3, "three articles stored", 120)
             os.killpg(proc.pid, signal.SIGTERM)
             _, err = proc.communicate(timeout=60)
         finally:
@@ -577,17 +577,3 @@ def test_a_pass_whose_process_group_gets_sigterm_ends_and_loses_nothing(
         conn.close()
     assert status != "running"
     assert stored >= 3 and remembered == stored == json.loads(sources)["gen"]["new"]
-
-
-def stored_articles(db: Path) -> int:
-    if not db.exists():
-        return 0
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-    try:
-        return int(
-            conn.execute("SELECT COUNT(*) FROM seen_urls WHERE status = 'article'").fetchone()[0]
-        )
-    except sqlite3.Error:  # not created yet
-        return 0
-    finally:
-        conn.close()
