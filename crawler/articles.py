@@ -9,11 +9,14 @@ pipeline unjudged. The discovery half (feeds, sitemaps, section pages, robots.tx
 
 from __future__ import annotations
 
+import sys
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
+from scrapy.settings import BaseSettings
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
@@ -32,6 +35,23 @@ _SETTLED = ("http_404", "http_410", "robots", "redirect_self")
 # Links longer than this are no article's address (Scrapy itself drops URLs past its
 # URLLENGTH_LIMIT of 2083 characters without a word).
 MAX_URL_CHARS = 2000
+# Article requests a crawl has out at once (in Scrapy's scheduler or downloader), per
+# request Scrapy may send at once (CONCURRENT_REQUESTS). The other articles the listings
+# admitted wait in the spider as a URL and its meta, and go out as those are answered:
+# Scrapy's scheduler would otherwise hold a Request object for every article a sitemap
+# lists (~1 KB each with its meta and headers), all of them from the sitemap's reading
+# on: ~10,000 at once in a first pass over a large sitemap.
+ARTICLE_WINDOW_PER_REQUEST = 3
+
+
+def article_window(settings: BaseSettings, *, shared: bool) -> int:
+    """Article requests a crawl has out at once. Unbounded on a shared frontier
+    (``[cluster] redis_url``): there every admitted article goes to Redis at once, where
+    it waits outside this process, another process may take it, and a crashed process's
+    requests return to the queue."""
+    if shared:
+        return sys.maxsize
+    return ARTICLE_WINDOW_PER_REQUEST * settings.getint("CONCURRENT_REQUESTS")
 
 
 class ArticlePages(scrapy.Spider):
@@ -45,8 +65,12 @@ class ArticlePages(scrapy.Spider):
     article_errors: list[str]  # for `sources check`: why no article came
     budget: Deferred[object] | None = None  # the source's time budget (crawler/deadline.py)
     stopping: str | None = None  # why the crawl is being closed early, once it is
+    window: int = 48  # article requests out at once; set from CONCURRENT_REQUESTS
+    handed: int = 0  # article requests out and not yet answered
+    waiting: deque[tuple[str, dict[str, Any], bool]]  # admitted, not yet out
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
+        self._answered()
         self._count(Stat.FETCHED)
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or ("html" not in ctype and ctype):
@@ -58,6 +82,7 @@ class ArticlePages(scrapy.Spider):
         yield article_item(response, self.source.name, self.source.lang)
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
+        self._answered()
         if self.stopping:
             return  # dropped when the crawl was closed: it waits for the next pass
         kind = error_kind(failure)
@@ -190,7 +215,34 @@ class ArticlePages(scrapy.Spider):
 
     def _article_request(
         self, url: str, meta: dict[str, Any], *, dont_filter: bool = False
-    ) -> Request:
+    ) -> Request | None:
+        """The request for an admitted article, or None while `window` article requests
+        are out: it then waits, and goes out as one of those is answered."""
+        if self.handed >= self.window:
+            self.waiting.append((url, meta, dont_filter))
+            return None
+        self.handed += 1
+        return self._request(url, meta, dont_filter)
+
+    def _answered(self) -> None:
+        """An article request was answered (or failed): the next waiting ones go out."""
+        self.handed = max(0, self.handed - 1)
+        self.hand_over()
+
+    def hand_over(self) -> int:
+        """Send waiting articles while fewer than `window` are out (none once the crawl is
+        being stopped: they wait for the next pass); how many were sent."""
+        sent = 0
+        while self.waiting and self.handed < self.window and not self.stopping:
+            url, meta, dont_filter = self.waiting.popleft()
+            self.handed += 1
+            engine = self.crawler.engine  # there while the crawl runs, and it does here
+            assert engine is not None
+            engine.crawl(self._request(url, meta, dont_filter))
+            sent += 1
+        return sent
+
+    def _request(self, url: str, meta: dict[str, Any], dont_filter: bool) -> Request:
         return Request(
             url,
             callback=self.parse_article,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -21,9 +22,13 @@ from typing import Any, cast
 
 import pytest
 from conftest import run_newswatch
-from scrapy.http import Request, XmlResponse
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import HtmlResponse, Request, XmlResponse
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
+from crawler.articles import article_window
 from crawler.cli.passtable import summary_line
 from crawler.cli.progress import source_line
 from crawler.frontier import newest_first
@@ -210,9 +215,83 @@ def test_entries_are_looked_at_up_to_their_cap(tmp_path: Path) -> None:
         for r in spider.parse_sitemap(answer(c, urlset_xml(base, n, 100)))
     ]
     assert spider.frontier.entries == 120
-    assert len(made) == 120
+    assert len(made) + len(spider.waiting) == 120  # out, or waiting for their turn
     assert children[1].url in spider.ledger.spoiled  # read in part: read again next time
     assert children[0].url not in spider.ledger.spoiled
+
+
+# -- article requests out at once ------------------------------------------------------
+
+
+class Engine:
+    """What the spider asks of Scrapy's engine here: requests to crawl."""
+
+    def __init__(self) -> None:
+        self.crawled: list[Request] = []
+
+    def crawl(self, request: Request) -> None:
+        self.crawled.append(request)
+
+
+def answer_article(spider: NewsSpider, request: Request, fail: bool) -> None:
+    if fail:
+        failure = Failure(ConnectionRefusedError())
+        failure.request = request  # type: ignore[attr-defined]  # as Scrapy sets it
+        list(spider.article_failed(failure))
+    else:
+        page = b"<html><body><p>An article.</p></body></html>"
+        headers = {"Content-Type": "text/html; charset=utf-8"}
+        response = HtmlResponse(request.url, body=page, request=request, headers=headers)
+        list(spider.parse_article(response))
+
+
+def test_admitted_articles_go_out_a_window_at_a_time(tmp_path: Path) -> None:
+    spider, start = spider_for(tmp_path, "max_pages_per_source = 200")
+    engine = Engine()
+    spider.crawler.engine = engine  # type: ignore[assignment]
+    base = "https://big.example"
+    [child] = list(spider.parse_sitemap(answer(start, index_xml(base, 1))))
+    out = list(spider.parse_sitemap(answer(child, urlset_xml(base, 1, 150))))
+    assert spider.window == 48  # 3 x Scrapy's CONCURRENT_REQUESTS (16)
+    assert len(out) == 48 and len(spider.waiting) == 102  # all 150 admitted
+    asked, peak = [r.url for r in out], len(out)
+    for n in range(150):
+        answer_article(spider, out.pop(0), fail=n % 7 == 0)  # a failure answers too
+        out += engine.crawled
+        asked += [r.url for r in engine.crawled]
+        engine.crawled.clear()
+        peak = max(peak, len(out))
+    assert out == [] and not spider.waiting
+    assert peak == 48
+    assert sorted(asked) == sorted(f"{base}/a/1/{m}.html" for m in range(150))  # each once
+
+
+def test_a_shared_frontier_takes_every_admitted_article_at_once() -> None:
+    settings = Settings({"CONCURRENT_REQUESTS": 4})
+    assert article_window(settings, shared=False) == 12
+    assert article_window(settings, shared=True) == sys.maxsize  # they wait in Redis
+
+
+def test_an_idle_crawl_sends_what_waits_and_a_stopped_one_sends_nothing(tmp_path: Path) -> None:
+    spider, start = spider_for(tmp_path, "max_pages_per_source = 200")
+    engine = Engine()
+    spider.crawler.engine = engine  # type: ignore[assignment]
+    base = "https://big.example"
+    [child] = list(spider.parse_sitemap(answer(start, index_xml(base, 1))))
+    assert len(list(spider.parse_sitemap(answer(child, urlset_xml(base, 1, 60))))) == 48
+    # Scrapy dropped the 48 without an answer (a filter of its own): the crawl goes idle.
+    with pytest.raises(DontCloseSpider):
+        spider.idle()
+    assert len(engine.crawled) == 12 and not spider.waiting
+    spider.idle()  # nothing waits: the crawl may close
+    # A crawl being stopped sends nothing more: what waits is left for the next pass.
+    list(spider.parse_sitemap(answer(child, urlset_xml(base, 2, 100))))
+    spider.stopping = "source_timeout"
+    engine.crawled.clear()
+    spider.handed = 0
+    spider.hand_over()
+    spider.idle()
+    assert engine.crawled == [] and spider.waiting
 
 
 # -- a crawl against a generated sitemap index --------------------------------------------
@@ -279,14 +358,17 @@ def last_counts(config: Path) -> dict[str, dict[str, Any]]:
         conn.close()
 
 
+def big_source(tmp_path: Path, crawl: str, index: Generated) -> Path:
+    """The config of one source, "big", whose sitemap is the generated index."""
+    return write_config(tmp_path, crawl, [{"name": "big", "sitemaps": [f"{index.base}/index.xml"]}])
+
+
 @pytest.mark.crawl
 def test_a_huge_sitemap_index_costs_the_caps_and_the_next_pass_gets_further(
     tmp_path: Path, huge_index: Generated
 ) -> None:
     crawl = "obey_robots = false\nmax_pages_per_source = 6\nmax_sitemaps_per_source = 3"
-    config = write_config(
-        tmp_path, crawl, [{"name": "big", "sitemaps": [f"{huge_index.base}/index.xml"]}]
-    )
+    config = big_source(tmp_path, crawl, huge_index)
     first = run_newswatch("run", config=config)
     assert first.code == 0, first.out + first.err
     sitemaps = huge_index.asked(r"\.xml$")
@@ -306,13 +388,26 @@ def test_a_huge_sitemap_index_costs_the_caps_and_the_next_pass_gets_further(
 
 
 @pytest.mark.crawl
+def test_a_crawl_past_its_window_fetches_every_admitted_article_once(
+    tmp_path: Path, huge_index: Generated
+) -> None:
+    # 150 admitted articles, 48 out at a time: the rest go out as those are answered.
+    crawl = "obey_robots = false\nmax_pages_per_source = 150\nmax_sitemaps_per_source = 2"
+    config = big_source(tmp_path, crawl, huge_index)
+    result = run_newswatch("run", config=config)
+    assert result.code == 0, result.out + result.err
+    fetched = huge_index.asked(r"^/a/")
+    assert len(fetched) == 150 and len(set(fetched)) == 150
+    assert last_counts(config)["big"]["fetched"] == 150
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.crawl
 def test_the_sitemap_cap_warns_once_naming_the_source(
     tmp_path: Path, huge_index: Generated
 ) -> None:
     crawl = "obey_robots = false\nmax_sitemaps_per_source = 4\nmax_entries_per_source = 7"
-    config = write_config(
-        tmp_path, crawl, [{"name": "big", "sitemaps": [f"{huge_index.base}/index.xml"]}]
-    )
+    config = big_source(tmp_path, crawl, huge_index)
     result = run_newswatch("run", config=config)
     assert result.code == 0, result.out + result.err
     assert len(huge_index.asked(r"\.xml$")) == 4

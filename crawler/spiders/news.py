@@ -13,6 +13,7 @@ to request and what a fetched one becomes is its base class's (``crawler/article
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.articles import ArticlePages
+from crawler.articles import ArticlePages, article_window
 from crawler.deadline import start_budget
 from crawler.discovery import (
     DiscoveryLedger,
@@ -85,6 +86,7 @@ class NewsSpider(ArticlePages):
         self.snapshot = snapshot  # None: read at start (a bare `scrapy crawl`)
         self.article_errors: list[str] = []  # for `sources check`: why no article came
         self.ledger = DiscoveryLedger()
+        self.waiting = deque()  # admitted articles not yet requested (crawler/articles.py)
         self.not_before: datetime | None = None  # older sitemap entries are not fetched
 
     @classmethod
@@ -102,6 +104,7 @@ class NewsSpider(ArticlePages):
             max_entries=config.crawl.max_entries_per_source,
         )
         spider.hooks = hooks_for(spider.source)
+        spider.window = article_window(crawler.settings, shared=bool(config.cluster.redis_url))
         s = spider.source
         spider.robots = RobotsSitemaps([*s.feeds, *s.sitemaps, *s.start_urls])
         pattern = spider.source.article_pattern
@@ -155,8 +158,12 @@ class NewsSpider(ArticlePages):
         self.robots.read(response, response.meta["nw_disc"])
 
     def idle(self) -> None:
+        # An idle crawl has no request out: one Scrapy dropped without an answer (a filter
+        # of its own) is written off here, and the waiting articles go out.
+        self.handed = 0
+        sent = self.hand_over()
         pending = list(self._sitemaps(self.robots.take(self.ledger.parents)))
-        if not pending or self.crawler.engine is None:
+        if (not pending and not sent) or self.crawler.engine is None:
             return
         for req in pending:
             self.crawler.engine.crawl(req)
