@@ -17,11 +17,13 @@ from pipelines.health import SourcePass
 ERRORS_PREFIX = "newswatch/errors/"
 # Why a crawl was closed before it was done (Scrapy's ``finish_reason``): the source's own
 # time budget ([crawl] source_timeout_minutes; Scrapy's CLOSESPIDER_TIMEOUT, if set, counts
-# as one) or the pass deadline ([crawl] pass_timeout_minutes), see crawler/deadline.py.
+# as one), the pass deadline ([crawl] pass_timeout_minutes), see crawler/deadline.py, or a
+# signal that stopped the pass (SIGTERM or Ctrl-C: Scrapy's "shutdown").
 STOPPED_REASONS: Final = {
     "source_timeout": "source_timeout",
     "closespider_timeout": "source_timeout",
     "pass_timeout": "pass_timeout",
+    "shutdown": "shutdown",
 }
 
 
@@ -81,7 +83,7 @@ class SourceReport:
     alerts_queued: int = 0
     bytes: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-    stopped: str = ""  # "source_timeout" | "pass_timeout": closed before it was done
+    stopped: str = ""  # "source_timeout" | "pass_timeout" | "shutdown": closed before done
 
     @property
     def failed(self) -> bool:

@@ -560,7 +560,7 @@ def test_a_pass_whose_process_group_gets_sigterm_ends_and_loses_nothing(
         try:
             wait_until(lambda: stored_articles(config) >= 3, "three articles stored", 120)
             os.killpg(proc.pid, signal.SIGTERM)
-            _, err = proc.communicate(timeout=60)
+            out, err = proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -577,3 +577,6 @@ def test_a_pass_whose_process_group_gets_sigterm_ends_and_loses_nothing(
         conn.close()
     assert status != "running"
     assert stored >= 3 and remembered == stored == json.loads(sources)["gen"]["new"]
+    if stored < articles:  # the report says the pass was stopped, as it does for a budget
+        assert json.loads(sources)["gen"]["stopped"] == "shutdown"
+        assert "stopped by a signal" in out.decode(), out.decode()

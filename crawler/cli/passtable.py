@@ -44,6 +44,7 @@ def print_pass(report: PassReport) -> None:
 _STOPPED = {
     "pass_timeout": "stopped at the pass deadline",
     "source_timeout": "stopped after its time budget",
+    "shutdown": "stopped by a signal",
 }
 
 
