@@ -45,6 +45,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
 
+from pipelines import heap
 from pipelines.forkserver import default_workers
 from pipelines.models import Page
 from pipelines.pool import (
@@ -94,6 +95,7 @@ class PageRunner:
         self.workers = default_workers() if workers is None else workers
         self.limit = in_flight_limit(self.workers)
         self.peak_in_flight = 0
+        self.pages = 0  # pages asked for
         # The pages in the pool, by the number they were handed over with.
         self.held: dict[int, tuple[Page, Deferred[Prepared]]] = {}
         self._handed = 0
@@ -151,6 +153,9 @@ class PageRunner:
         `pipelines.pool.PageFailed` for a page over the time cap or one that crashed."""
         if not self.ready:
             self._wait_for_pool()
+        self.pages += 1
+        if self.pages % heap.EVERY_PAGES == 0:
+            heap.give_back()
         if self.pool is None:
             try:
                 return succeed(prepare_page(page, self.options))
