@@ -12,11 +12,14 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response, TextResponse
 from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.referer import RefererMiddleware
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
@@ -42,6 +45,7 @@ MAX_URL_CHARS = 2000
 # lists (~1 KB each with its meta and headers), all of them from the sitemap's reading
 # on: ~10,000 at once in a first pass over a large sitemap.
 ARTICLE_WINDOW_PER_REQUEST = 3
+REFERER_MIDDLEWARE = "scrapy.spidermiddlewares.referer.RefererMiddleware"
 
 
 def article_window(settings: BaseSettings, *, shared: bool) -> int:
@@ -52,6 +56,26 @@ def article_window(settings: BaseSettings, *, shared: bool) -> int:
     if shared:
         return sys.maxsize
     return ARTICLE_WINDOW_PER_REQUEST * settings.getint("CONCURRENT_REQUESTS")
+
+
+class Waiting(NamedTuple):
+    """An admitted article not yet requested: what its request is made of."""
+
+    url: str
+    meta: dict[str, Any]
+    dont_filter: bool
+    referer: str | None
+
+
+def referer_middleware(crawler: Crawler) -> RefererMiddleware | None:
+    """Scrapy's RefererMiddleware as the crawl has it, or None when it is off."""
+    middlewares = crawler.settings.getwithbase("SPIDER_MIDDLEWARES")
+    if REFERER_MIDDLEWARE in middlewares and middlewares[REFERER_MIDDLEWARE] is None:
+        return None  # turned off
+    try:
+        return RefererMiddleware.from_crawler(crawler)
+    except NotConfigured:  # REFERER_ENABLED = False
+        return None
 
 
 class ArticlePages(scrapy.Spider):
@@ -65,9 +89,10 @@ class ArticlePages(scrapy.Spider):
     article_errors: list[str]  # for `sources check`: why no article came
     budget: Deferred[object] | None = None  # the source's time budget (crawler/deadline.py)
     stopping: str | None = None  # why the crawl is being closed early, once it is
-    window: int = 48  # article requests out at once; set from CONCURRENT_REQUESTS
+    window: int  # article requests out at once (`article_window`)
     handed: int = 0  # article requests out and not yet answered
-    waiting: deque[tuple[str, dict[str, Any], bool]]  # admitted, not yet out
+    waiting: deque[Waiting]  # admitted, not yet out
+    referer: RefererMiddleware | None  # Scrapy's, for the Referer of a waiting article
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         self._answered()
@@ -134,7 +159,7 @@ class ArticlePages(scrapy.Spider):
             self._count(Stat.REFETCHED)
             clean = canonical_url(url)
             meta = {"nw_url": clean, "nw_via": via, "nw_hints": hints, "nw_refetch": True}
-            return self._article_request(clean, meta, dont_filter=True)
+            return self._article_request(clean, meta, listed_on, dont_filter=True)
         admission = self.frontier.admit(key)
         # Only links queued in this pass are remembered with their listing (a failure then
         # spoils it): what the dataset holds needs no note, and what waits for the next
@@ -147,7 +172,8 @@ class ArticlePages(scrapy.Spider):
             self._over_limit(listed_on)
         elif admission is Admission.NEW:
             clean = canonical_url(url)
-            return self._article_request(clean, {"nw_url": clean, "nw_via": via, "nw_hints": hints})
+            meta = {"nw_url": clean, "nw_via": via, "nw_hints": hints}
+            return self._article_request(clean, meta, listed_on)
         return None
 
     def _url_too_long(self, length: int) -> None:
@@ -214,15 +240,28 @@ class ArticlePages(scrapy.Spider):
         return False
 
     def _article_request(
-        self, url: str, meta: dict[str, Any], *, dont_filter: bool = False
+        self,
+        url: str,
+        meta: dict[str, Any],
+        listed_on: Response | None,
+        *,
+        dont_filter: bool = False,
     ) -> Request | None:
         """The request for an admitted article, or None while `window` article requests
         are out: it then waits, and goes out as one of those is answered."""
         if self.handed >= self.window:
-            self.waiting.append((url, meta, dont_filter))
+            self.waiting.append(Waiting(url, meta, dont_filter, self._referer(url, listed_on)))
             return None
         self.handed += 1
         return self._request(url, meta, dont_filter)
+
+    def _referer(self, url: str, listed_on: Response | None) -> str | None:
+        """The Referer that Scrapy's RefererMiddleware gives a request for ``url`` yielded
+        from ``listed_on``: a waiting article goes out later, from the engine, past the
+        spider middlewares, and is to reach the site as the others do."""
+        if listed_on is None or self.referer is None:
+            return None
+        return self.referer.policy(listed_on, Request(url)).referrer(listed_on.url, url)
 
     def _answered(self) -> None:
         """An article request was answered (or failed): the next waiting ones go out."""
@@ -234,11 +273,14 @@ class ArticlePages(scrapy.Spider):
         being stopped: they wait for the next pass); how many were sent."""
         sent = 0
         while self.waiting and self.handed < self.window and not self.stopping:
-            url, meta, dont_filter = self.waiting.popleft()
+            article = self.waiting.popleft()
             self.handed += 1
+            request = self._request(article.url, article.meta, article.dont_filter)
+            if article.referer:
+                request.headers["Referer"] = article.referer
             engine = self.crawler.engine  # there while the crawl runs, and it does here
             assert engine is not None
-            engine.crawl(self._request(url, meta, dont_filter))
+            engine.crawl(request)
             sent += 1
         return sent
 

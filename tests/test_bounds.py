@@ -28,7 +28,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from crawler.articles import article_window
+from crawler.articles import REFERER_MIDDLEWARE, article_window, referer_middleware
 from crawler.cli.passtable import summary_line
 from crawler.cli.progress import source_line
 from crawler.frontier import newest_first
@@ -254,15 +254,18 @@ def test_admitted_articles_go_out_a_window_at_a_time(tmp_path: Path) -> None:
     out = list(spider.parse_sitemap(answer(child, urlset_xml(base, 1, 150))))
     assert spider.window == 48  # 3 x Scrapy's CONCURRENT_REQUESTS (16)
     assert len(out) == 48 and len(spider.waiting) == 102  # all 150 admitted
-    asked, peak = [r.url for r in out], len(out)
+    asked, peak, handed = [r.url for r in out], len(out), []
     for n in range(150):
         answer_article(spider, out.pop(0), fail=n % 7 == 0)  # a failure answers too
         out += engine.crawled
+        handed += engine.crawled
         asked += [r.url for r in engine.crawled]
         engine.crawled.clear()
         peak = max(peak, len(out))
     assert out == [] and not spider.waiting
     assert peak == 48
+    # Sent past the spider middlewares, with the Referer Scrapy's would have given them.
+    assert {r.headers.get("Referer") for r in handed} == {child.url.encode()}
     assert sorted(asked) == sorted(f"{base}/a/1/{m}.html" for m in range(150))  # each once
 
 
@@ -270,6 +273,13 @@ def test_a_shared_frontier_takes_every_admitted_article_at_once() -> None:
     settings = Settings({"CONCURRENT_REQUESTS": 4})
     assert article_window(settings, shared=False) == 12
     assert article_window(settings, shared=True) == sys.maxsize  # they wait in Redis
+
+
+def test_waiting_articles_get_no_referer_where_scrapy_sends_none() -> None:
+    assert referer_middleware(get_crawler(settings_dict={"REFERER_ENABLED": False})) is None
+    off = {"SPIDER_MIDDLEWARES": {REFERER_MIDDLEWARE: None}}
+    assert referer_middleware(get_crawler(settings_dict=off)) is None
+    assert referer_middleware(get_crawler()) is not None
 
 
 def test_an_idle_crawl_sends_what_waits_and_a_stopped_one_sends_nothing(tmp_path: Path) -> None:
@@ -301,6 +311,7 @@ def test_an_idle_crawl_sends_what_waits_and_a_stopped_one_sends_nothing(tmp_path
 class Generated:
     base: str
     log: list[str]
+    referers: dict[str, str]  # path -> the Referer it was asked with
 
     def asked(self, pattern: str) -> list[str]:
         return [t for t in list(self.log) if re.search(pattern, t)]
@@ -310,11 +321,13 @@ class Generated:
 def huge_index() -> Iterator[Generated]:
     """An index of 10,000 sitemaps of 5,000 URLs each, every answer made when asked."""
     log: list[str] = []
+    referers: dict[str, str] = {}
     sitemaps, urls = 10_000, 5_000
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             log.append(self.path)
+            referers[self.path] = self.headers.get("Referer", "")
             base = f"http://127.0.0.1:{self.server.server_address[1]}"
             if self.path == "/index.xml":
                 body, ctype = index_xml(base, sitemaps), "application/xml"
@@ -342,7 +355,7 @@ def huge_index() -> Iterator[Generated]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield Generated(f"http://127.0.0.1:{server.server_address[1]}", log)
+        yield Generated(f"http://127.0.0.1:{server.server_address[1]}", log, referers)
     finally:
         server.shutdown()
         server.server_close()
@@ -398,6 +411,9 @@ def test_a_crawl_past_its_window_fetches_every_admitted_article_once(
     assert result.code == 0, result.out + result.err
     fetched = huge_index.asked(r"^/a/")
     assert len(fetched) == 150 and len(set(fetched)) == 150
+    # The first 48 and those that waited reach the site alike, listed by one sitemap.
+    [sitemap] = {huge_index.referers[a] for a in fetched}
+    assert re.fullmatch(rf"{huge_index.base}/sitemap-\d+\.xml", sitemap)
     assert last_counts(config)["big"]["fetched"] == 150
     assert "Traceback" not in result.err
 

@@ -24,7 +24,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.articles import ArticlePages, article_window
+from crawler.articles import ArticlePages, article_window, referer_middleware
 from crawler.deadline import start_budget
 from crawler.discovery import (
     DiscoveryLedger,
@@ -105,6 +105,7 @@ class NewsSpider(ArticlePages):
         )
         spider.hooks = hooks_for(spider.source)
         spider.window = article_window(crawler.settings, shared=bool(config.cluster.redis_url))
+        spider.referer = referer_middleware(crawler)
         s = spider.source
         spider.robots = RobotsSitemaps([*s.feeds, *s.sitemaps, *s.start_urls])
         pattern = spider.source.article_pattern
