@@ -263,6 +263,13 @@ class ArticlePages(scrapy.Spider):
             return None
         return self.referer.policy(listed_on, Request(url)).referrer(listed_on.url, url)
 
+    def request_dropped(self, request: Request) -> None:
+        """Scrapy's scheduler refused a request (its duplicate filter: an article that
+        redirects to a page already fetched in this pass): it gets no answer, so it is
+        answered here."""
+        if request.callback == self.parse_article:
+            self._answered()
+
     def _answered(self) -> None:
         """An article request was answered (or failed): the next waiting ones go out."""
         self.handed = max(0, self.handed - 1)

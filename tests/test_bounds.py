@@ -275,6 +275,20 @@ def test_a_shared_frontier_takes_every_admitted_article_at_once() -> None:
     assert article_window(settings, shared=True) == sys.maxsize  # they wait in Redis
 
 
+def test_an_article_request_scrapy_drops_counts_as_answered(tmp_path: Path) -> None:
+    spider, start = spider_for(tmp_path, "max_pages_per_source = 200")
+    engine = Engine()
+    spider.crawler.engine = engine  # type: ignore[assignment]
+    base = "https://big.example"
+    [child] = list(spider.parse_sitemap(answer(start, index_xml(base, 1))))
+    [first, *_] = list(spider.parse_sitemap(answer(child, urlset_xml(base, 1, 50))))
+    # Its redirect to a page fetched already, refused by the duplicate filter:
+    spider.request_dropped(first.replace(url=f"{base}/a/1/1.html"))
+    assert [r.url for r in engine.crawled] == [f"{base}/a/1/48.html"]
+    spider.request_dropped(child)  # not an article: nothing more goes out
+    assert len(engine.crawled) == 1
+
+
 def test_waiting_articles_get_no_referer_where_scrapy_sends_none() -> None:
     assert referer_middleware(get_crawler(settings_dict={"REFERER_ENABLED": False})) is None
     off = {"SPIDER_MIDDLEWARES": {REFERER_MIDDLEWARE: None}}

@@ -114,6 +114,7 @@ class NewsSpider(ArticlePages):
             spider.not_before = datetime.now(UTC) - timedelta(days=config.alerts.max_age_days)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.page_crashed, signal=signals.item_error)
         crawler.signals.connect(spider.page_crashed, signal=signals.spider_error)
         return spider
