@@ -233,6 +233,15 @@ class Engine:
         self.crawled.append(request)
 
 
+def crawling(tmp_path: Path) -> tuple[NewsSpider, Engine, Request]:
+    """A spider with an engine to crawl, and the request for its index's one sitemap."""
+    spider, start = spider_for(tmp_path, "max_pages_per_source = 200")
+    engine = Engine()
+    spider.crawler.engine = engine  # type: ignore[assignment]
+    [child] = list(spider.parse_sitemap(answer(start, index_xml("https://big.example", 1))))
+    return spider, engine, child
+
+
 def answer_article(spider: NewsSpider, request: Request, fail: bool) -> None:
     if fail:
         failure = Failure(ConnectionRefusedError())
@@ -246,11 +255,8 @@ def answer_article(spider: NewsSpider, request: Request, fail: bool) -> None:
 
 
 def test_admitted_articles_go_out_a_window_at_a_time(tmp_path: Path) -> None:
-    spider, start = spider_for(tmp_path, "max_pages_per_source = 200")
-    engine = Engine()
-    spider.crawler.engine = engine  # type: ignore[assignment]
+    spider, engine, child = crawling(tmp_path)
     base = "https://big.example"
-    [child] = list(spider.parse_sitemap(answer(start, index_xml(base, 1))))
     out = list(spider.parse_sitemap(answer(child, urlset_xml(base, 1, 150))))
     assert spider.window == 48  # 3 x Scrapy's CONCURRENT_REQUESTS (16)
     assert len(out) == 48 and len(spider.waiting) == 102  # all 150 admitted
@@ -276,11 +282,8 @@ def test_a_shared_frontier_takes_every_admitted_article_at_once() -> None:
 
 
 def test_an_article_request_scrapy_drops_counts_as_answered(tmp_path: Path) -> None:
-    spider, start = spider_for(tmp_path, "max_pages_per_source = 200")
-    engine = Engine()
-    spider.crawler.engine = engine  # type: ignore[assignment]
+    spider, engine, child = crawling(tmp_path)
     base = "https://big.example"
-    [child] = list(spider.parse_sitemap(answer(start, index_xml(base, 1))))
     [first, *_] = list(spider.parse_sitemap(answer(child, urlset_xml(base, 1, 50))))
     # Its redirect to a page fetched already, refused by the duplicate filter:
     spider.request_dropped(first.replace(url=f"{base}/a/1/1.html"))
@@ -297,11 +300,8 @@ def test_waiting_articles_get_no_referer_where_scrapy_sends_none() -> None:
 
 
 def test_an_idle_crawl_sends_what_waits_and_a_stopped_one_sends_nothing(tmp_path: Path) -> None:
-    spider, start = spider_for(tmp_path, "max_pages_per_source = 200")
-    engine = Engine()
-    spider.crawler.engine = engine  # type: ignore[assignment]
+    spider, engine, child = crawling(tmp_path)
     base = "https://big.example"
-    [child] = list(spider.parse_sitemap(answer(start, index_xml(base, 1))))
     assert len(list(spider.parse_sitemap(answer(child, urlset_xml(base, 1, 60))))) == 48
     # Scrapy dropped the 48 without an answer (a filter of its own): the crawl goes idle.
     with pytest.raises(DontCloseSpider):
