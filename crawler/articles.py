@@ -40,7 +40,7 @@ _SETTLED = ("http_404", "http_410", "robots", "redirect_self")
 MAX_URL_CHARS = 2000
 # Article requests a crawl has out at once (in Scrapy's scheduler or downloader), per
 # request Scrapy may send at once (CONCURRENT_REQUESTS). The other articles the listings
-# admitted wait in the spider as a URL and its meta, and go out as those are answered:
+# admitted wait in the spider (`Waiting`), and go out as those are answered:
 # Scrapy's scheduler would otherwise hold a Request object for every article a sitemap
 # lists (~1 KB each with its meta and headers), all of them from the sitemap's reading
 # on: ~10,000 at once in a first pass over a large sitemap.
