@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 from py3langid.langid import LanguageIdentifier
 
-from pipelines.extract.langmodel import load_identifier
+from pipelines.extract.langmodel import load_identifier, unmap_pages
 
 # schema.org types whose datePublished is the article's own date. Every "...NewsArticle"
 # subtype (Reportage, Analysis, Opinion, ...) counts too. WebPage and WebSite do not:
@@ -318,6 +318,12 @@ def choose_lang(declared: str | None, text: str, configured: str | None) -> str 
 def warm_up() -> None:
     """Load the language model now (a pool worker does, before its first page)."""
     _identifier()
+
+
+def release_model() -> None:
+    """Unmap the pages of the language model this process read (the forkserver, after
+    its warm-up); they stay cached for the processes that read them next."""
+    unmap_pages(_identifier())
 
 
 @cache

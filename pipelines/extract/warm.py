@@ -17,7 +17,7 @@ every language (~34 MB) would stay in every worker, and most passes never need t
 
 from __future__ import annotations
 
-from pipelines.extract.metadata import warm_up
+from pipelines.extract.metadata import release_model, warm_up
 
 _PARAGRAPHS = (
     "The town council voted on Tuesday evening to keep the central library open until nine"
@@ -82,3 +82,4 @@ def warm_extraction() -> None:
 
 warm_up()
 warm_extraction()
+release_model()

@@ -13,7 +13,14 @@ from extract_pages import REAL_PAGES
 from lxml import html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-from pipelines.extract.langmodel import ARRAYS, CACHE_ENV, MAPPED, _write_copy, load_identifier
+from pipelines.extract.langmodel import (
+    ARRAYS,
+    CACHE_ENV,
+    MAPPED,
+    _write_copy,
+    load_identifier,
+    unmap_pages,
+)
 
 TEXTS = [
     "La coopération militaire entre le Maroc et Israël se renforce avec un accord signé à Rabat.",
@@ -84,6 +91,41 @@ def test_every_real_page_gets_the_packaged_model_s_answer(
     for page in pages:
         text = " ".join(html.fromstring(gzip.decompress(page.read_bytes())).itertext())
         assert mapped.classify(text[:3000]) == packaged.classify(text[:3000]), page.name
+
+
+def resident_model_bytes(identifier: LanguageIdentifier) -> int:
+    """Bytes of ``identifier``'s mapped tables in this process's resident set."""
+    starts = {
+        np.frombuffer(table._mmap, dtype=np.uint8).ctypes.data
+        for table in (identifier.nb_ptc, identifier.tk_nextmove.obj)
+    }
+    total, table = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split(" ", 1)[0]
+        if "-" in head and ":" not in head:  # a mapping's first line: its range, its file
+            low, high = (int(end, 16) for end in head.split("-"))
+            table = any(low <= start < high for start in starts)
+        elif table and head == "Rss:":
+            total += int(line.split()[1]) * 1024
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's smaps")
+def test_unmapped_pages_leave_the_resident_set_and_the_answers_unchanged(
+    written: Path, packaged: LanguageIdentifier
+) -> None:
+    mapped = load_identifier()
+    _same(mapped, packaged)  # reads pages of both tables
+    assert resident_model_bytes(mapped) > 1_000_000
+    unmap_pages(mapped)
+    assert resident_model_bytes(mapped) == 0
+    _same(mapped, packaged)  # read again from the page cache
+    assert resident_model_bytes(mapped) > 1_000_000
+
+
+def test_unmapping_a_model_read_whole_does_nothing(packaged: LanguageIdentifier) -> None:
+    unmap_pages(packaged)
+    _same(packaged, LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
 
 
 def test_a_copy_written_twice_at_once_is_kept_once(tmp_path: Path) -> None:

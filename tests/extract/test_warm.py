@@ -4,13 +4,16 @@ use is built once there, before the workers are forked, but not the fallbacks' s
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from pipelines.extract import extract_article
 from pipelines.extract import warm as warm_module
+from pipelines.extract.langmodel import CACHE_ENV
 
 
 def test_the_warm_up_page_is_an_article() -> None:
@@ -39,6 +42,27 @@ def test_importing_it_loads_what_a_first_page_would() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "True", "True"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's smaps")
+def test_the_warmed_server_keeps_none_of_the_model_s_pages(tmp_path: Path) -> None:
+    # What the forkserver holds once warm: the model loaded (from a mapped copy), the
+    # pages its warm-up read unmapped.
+    probe = (
+        "import pipelines.extract.warm\n"
+        "from pipelines.extract.metadata import _identifier\n"
+        "from test_langmodel import resident_model_bytes\n"
+        "model = _identifier()\n"
+        "print(resident_model_bytes(model))\n"
+        "print(model.classify('The council voted to keep the library open.')[0])\n"
+        "print(resident_model_bytes(model) > 0)\n"
+    )
+    env = {**os.environ, CACHE_ENV: str(tmp_path)}
+    path = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
+    env["PYTHONPATH"] = os.pathsep.join([*path, env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "en", "True"]
 
 
 def test_a_warm_up_that_fails_is_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
