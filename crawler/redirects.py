@@ -67,22 +67,37 @@ class MetaRefreshCheck(MetaRefreshMiddleware):
     ASCII-compatible (UTF-16 or UTF-32: NUL bytes), which Scrapy then reads as before.
     Scrapy reads only the first 4,096 characters of the text (``get_meta_refresh``): the
     bytes they can be in (four per character at most, and a byte-order mark) are all that
-    is searched.
+    is searched, and all that is decoded for a page that may have one. Scrapy decoded the
+    whole body, and the response kept that text (two to four bytes a character) for as
+    long as its page waited for extraction: a news page that reloads itself every few
+    minutes held ~1-3 MB more each, ~10 MB at times in a 10,000-page pass.
     """
 
     def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
         body = response.body
-        ascii_compatible = b"\x00" not in body[:512]
-        if isinstance(response, HtmlResponse) and ascii_compatible and not may_refresh(body):
+        if not isinstance(response, HtmlResponse) or b"\x00" in body[:512]:
+            return super().process_response(request, response)
+        if not may_refresh(body):
             return response
-        return super().process_response(request, response)
+        head = response.replace(body=body[: text_end(body, REFRESH_WINDOW)])
+        found = super().process_response(request, head)
+        return response if found is head else found
 
 
 # The bytes that hold the first 4,096 characters Scrapy looks at, in any ASCII-compatible
 # charset (UTF-8 and GB18030 take four bytes a character at most), and a byte-order mark.
 REFRESH_WINDOW = 4 * 4096 + 4
+
+
+def text_end(body: bytes, size: int) -> int:
+    """Where to cut ``body`` at ``size`` bytes at most without splitting a UTF-8 character
+    (a split one would make a body with no declared charset fail to decode as UTF-8)."""
+    end = min(size, len(body))
+    while 0 < end < len(body) and body[end] & 0xC0 == 0x80:  # a continuation byte
+        end -= 1
+    return end
 
 
 def may_refresh(body: bytes) -> bool:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_module
 from crawler.logformatter import QuietLogFormatter
-from crawler.redirects import MetaRefreshCheck, may_refresh
+from crawler.redirects import REFRESH_WINDOW, MetaRefreshCheck, may_refresh, text_end
 
 PROJECT = {k: getattr(project_module, k) for k in dir(project_module) if k.isupper()}
 
@@ -81,6 +82,40 @@ def test_only_the_text_scrapy_reads_is_searched_for_a_refresh() -> None:
     assert len(early.encode()) > 16_000
     out = middleware().process_response(Request(page.url), page)
     assert isinstance(out, Request) and out.url == "https://s.example/b"
+
+
+def test_a_page_that_reloads_itself_is_decoded_only_where_scrapy_looks() -> None:
+    """A news page that asks to be reloaded every few minutes redirects nowhere; only the
+    head of its body is decoded to find that out, not the whole page, whose text its
+    response would keep while the page waits for extraction."""
+    html = (
+        '<html><head><meta http-equiv="refresh" content="300"><title>Actualité</title>'
+        f"</head><body>{'<p>Défense, coopération 🛡</p>' * 20000}</body></html>"
+    )
+    page = response(html.encode())
+    assert len(page.body) > 500_000
+    assert middleware().process_response(Request(page.url), page) is page
+    assert getattr(page, "_cached_ubody", None) is None  # never decoded
+
+
+# Scrapy's own guess of an undeclared charset calls w3lib in a way w3lib now warns about.
+@pytest.mark.filterwarnings("ignore:The default_encoding and auto_detect_fun")
+def test_the_decoded_head_splits_no_character() -> None:
+    """A body with no declared charset is read as UTF-8 only if it decodes as UTF-8: its
+    head is cut between characters, so a redirect further in is still read right."""
+    head = '<html><head><meta http-equiv="refresh" content="0; url=/café"><!--'
+    head += "x" * ((REFRESH_WINDOW - len(head.encode()) - 1) % 2)  # the window ends in an "é"
+    body = (head + "é" * REFRESH_WINDOW + "--></head></html>").encode()
+    assert body[REFRESH_WINDOW] & 0xC0 == 0x80  # a cut at the window would split one
+    end = text_end(body, REFRESH_WINDOW)
+    assert REFRESH_WINDOW - 1 <= end < REFRESH_WINDOW
+    body[:end].decode("utf-8")  # raises if a character was split
+    page = HtmlResponse(
+        url="https://s.example/a", body=body, request=Request("https://s.example/a")
+    )
+    out = middleware().process_response(Request(page.url), page)
+    assert isinstance(out, Request) and out.url == "https://s.example/caf%C3%A9"
+    assert text_end(b"short", REFRESH_WINDOW) == 5
 
 
 def test_no_crawl_opens_scrapys_remote_control() -> None:
