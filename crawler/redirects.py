@@ -81,7 +81,17 @@ class MetaRefreshCheck(MetaRefreshMiddleware):
             return super().process_response(request, response)
         if not may_refresh(body):
             return response
-        head = response.replace(body=body[: text_end(body, REFRESH_WINDOW)])
+        # With the charset the page declares (header, byte-order mark, <meta>), else none:
+        # the head then guesses its own, as the whole body would. (``response.replace``
+        # would ask the response for its encoding, which decodes a whole undeclared body.)
+        head = HtmlResponse(
+            url=response.url,
+            status=response.status,
+            headers=response.headers,
+            body=body[: text_end(body, REFRESH_WINDOW)],
+            request=response.request,
+            encoding=response._declared_encoding(),
+        )
         found = super().process_response(request, head)
         return response if found is head else found
 

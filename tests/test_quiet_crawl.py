@@ -115,6 +115,7 @@ def test_the_decoded_head_splits_no_character() -> None:
     )
     out = middleware().process_response(Request(page.url), page)
     assert isinstance(out, Request) and out.url == "https://s.example/caf%C3%A9"
+    assert getattr(page, "_cached_ubody", None) is None  # not decoded whole to guess it
     assert text_end(b"short", REFRESH_WINDOW) == 5
 
 
