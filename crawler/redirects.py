@@ -81,16 +81,20 @@ class MetaRefreshCheck(MetaRefreshMiddleware):
             return super().process_response(request, response)
         if not may_refresh(body):
             return response
-        # With the charset the page declares (header, byte-order mark, <meta>), else none:
-        # the head then guesses its own, as the whole body would. (``response.replace``
-        # would ask the response for its encoding, which decodes a whole undeclared body.)
+        # Read in the charset the response was given or the page declares (its headers, a
+        # byte-order mark, a <meta>: Scrapy's own reading, which decodes nothing), else in
+        # the one the head guesses, as the whole body would be guessed. (Asking the
+        # response for its ``encoding``, as ``response.replace`` does, decodes a whole body
+        # that declares none, to guess it.) A Scrapy without that reading: the head reads
+        # the declaration itself, from its headers and its first bytes.
+        declared = getattr(response, "_declared_encoding", lambda: None)()
         head = HtmlResponse(
             url=response.url,
             status=response.status,
             headers=response.headers,
             body=body[: text_end(body, REFRESH_WINDOW)],
             request=response.request,
-            encoding=response._declared_encoding(),
+            encoding=declared,
         )
         found = super().process_response(request, head)
         return response if found is head else found

@@ -119,6 +119,22 @@ def test_the_decoded_head_splits_no_character() -> None:
     assert text_end(b"short", REFRESH_WINDOW) == 5
 
 
+def test_the_head_is_read_in_the_charset_the_page_declares() -> None:
+    # Guessed rather than read, windows-1256 would be taken for windows-1252.
+    html = '<html><head><meta http-equiv="refresh" content="0; url=/دفاع"></head>'
+    body = (html + "<p>دفاع</p>" * 10_000 + "</html>").encode("windows-1256")
+    page = HtmlResponse(
+        url="https://s.example/a",
+        body=body,
+        headers={"Content-Type": "text/html; charset=windows-1256"},
+        request=Request("https://s.example/a"),
+    )
+    out = middleware().process_response(Request(page.url), page)
+    assert isinstance(out, Request)
+    assert out.url == "https://s.example/%D8%AF%D9%81%D8%A7%D8%B9"
+    assert getattr(page, "_cached_ubody", None) is None
+
+
 def test_no_crawl_opens_scrapys_remote_control() -> None:
     """Scrapy's remote control runs code sent to a port of each crawl and writes its token
     to disk; a newswatch crawl has it off."""
