@@ -23,6 +23,8 @@ _schedule_coro = getattr(defer, "_schedule_coro", None)
 
 class PerSiteDownloader(Downloader):
     def _process_queue(self, slot: Slot) -> None:
+        if getattr(getattr(self.crawler, "engine", None), "paused", False):
+            return  # a paused crawl starts no download: `resume` sends what waits
         wait_for = getattr(self, "_wait_for_download", None)
         if slot.latercall or slot.download_delay() or wait_for is None or _schedule_coro is None:
             # A delay sends one request at a time already: Scrapy's own code is right.
@@ -33,3 +35,8 @@ class PerSiteDownloader(Downloader):
             request, queue_dfd = slot.queue.popleft()
             slot.transferring.add(request)
             _schedule_coro(wait_for(slot, request, queue_dfd))
+
+    def resume(self) -> None:
+        """Send what the sites' queues held while the crawl was paused."""
+        for slot in list(self.slots.values()):
+            self._process_queue(slot)

@@ -111,7 +111,7 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         self.store.close()
-        pagepool.release(self.runner)
+        pagepool.release(self.runner, self.crawler.engine if self.crawler is not None else None)
 
     async def process_item(self, item: Any) -> Any:
         assert isinstance(item, PageItem)

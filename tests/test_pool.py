@@ -239,11 +239,22 @@ class NextCall:
         self.scheduled += 1
 
 
+class Downloader:
+    """crawler/downloader.py's ``resume``: what sends the requests a pause held."""
+
+    def __init__(self) -> None:
+        self.resumed = 0
+
+    def resume(self) -> None:
+        self.resumed += 1
+
+
 class Engine:
     def __init__(self) -> None:
         self.paused = False
         self.pauses = 0
         self._slot = SimpleNamespace(nextcall=NextCall())
+        self.downloader = Downloader()
 
     def pause(self) -> None:
         self.paused, self.pauses = True, self.pauses + 1
@@ -290,6 +301,38 @@ def test_pages_beyond_the_in_flight_bound_wait_and_the_crawl_pauses() -> None:
     # Unpaused, the engine is woken at once rather than at its next 5 s heartbeat.
     assert engine._slot.nextcall.scheduled == 1
     assert all(d.article is not None for d in done)
+
+
+@pytest.mark.crawl
+def test_every_crawl_that_brought_a_page_pauses_and_resumes_together() -> None:
+    """Once `pause_at` pages wait, the other crawls pause too (a page from any of them
+    would only wait longer), and all resume together, woken, their queues sent; a crawl
+    that closed is not paused again."""
+    calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]] = queue.Queue()
+    runner = PageRunner(options(), {}, 2, 60, lambda fn, *args: calls.put((fn, args)))
+    quiet, busy, closed = Engine(), Engine(), Engine()
+    results = []
+    try:
+        results.append(runner.prepare(page(0), quiet))
+        results.append(runner.prepare(page(1), closed))
+        runner.engines.pop(closed)  # what `release` does when its crawl closes
+        pages = [page(i) for i in range(2, in_flight_limit(2) + pause_at(2))]
+        for p in pages:
+            assert not quiet.paused
+            results.append(runner.prepare(p, busy))
+        assert busy.paused and quiet.paused and not closed.paused
+        assert (busy.pauses, quiet.pauses) == (1, 1)
+        finished = 0
+        while finished < len(results):
+            fn, args = calls.get(timeout=120)
+            fn(*args)
+            finished += 1
+    finally:
+        runner.close()
+    for engine in (busy, quiet):
+        assert not engine.paused
+        assert engine._slot.nextcall.scheduled == 1 and engine.downloader.resumed == 1
+    assert closed.downloader.resumed == 0
 
 
 def test_the_crawl_pauses_on_the_bytes_waiting_too(monkeypatch: pytest.MonkeyPatch) -> None:
