@@ -303,6 +303,13 @@ def test_pages_beyond_the_in_flight_bound_wait_and_the_crawl_pauses() -> None:
     assert all(d.article is not None for d in done)
 
 
+def hand_back(calls: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]], n: int) -> None:
+    """Run the first ``n`` results the workers send back, as the reactor would."""
+    for _ in range(n):
+        fn, args = calls.get(timeout=120)
+        fn(*args)
+
+
 @pytest.mark.crawl
 def test_every_crawl_that_brought_a_page_pauses_and_resumes_together() -> None:
     """Once `pause_at` pages wait, the other crawls pause too (a page from any of them
@@ -322,11 +329,7 @@ def test_every_crawl_that_brought_a_page_pauses_and_resumes_together() -> None:
             results.append(runner.prepare(p, busy))
         assert busy.paused and quiet.paused and not closed.paused
         assert (busy.pauses, quiet.pauses) == (1, 1)
-        finished = 0
-        while finished < len(results):
-            fn, args = calls.get(timeout=120)
-            fn(*args)
-            finished += 1
+        hand_back(calls, len(results))
     finally:
         runner.close()
     for engine in (busy, quiet):
@@ -349,11 +352,7 @@ def test_the_crawl_pauses_on_the_bytes_waiting_too(monkeypatch: pytest.MonkeyPat
             results.append(runner.prepare(p, engine))
         assert len(runner.waiting) == 4 < pause_at(2)
         assert engine.paused and engine.pauses == 1
-        finished = 0
-        while finished < len(pages):
-            fn, args = calls.get(timeout=120)
-            fn(*args)
-            finished += 1
+        hand_back(calls, len(pages))
     finally:
         runner.close()
     assert not engine.paused and runner.waiting_bytes == 0
