@@ -18,8 +18,8 @@ crawler/downloader.py starts none of those its sites' queues hold; downloads in 
 finish), so memory stays bounded when downloads outrun extraction. Pausing only the crawl
 that brought the page, while Scrapy's downloader went on sending what it had queued (up to
 ``CONCURRENT_REQUESTS`` a crawl), let up to 177-197 pages (33-36 MB) wait over 1,080 pages
-on 8 sites; now 136-140 (25-29 MB). In alternating runs a pass was 2% and 12% sooner over
-1,080 pages (two sets of six) and 4% over 360 (eight), with 1 to 11% less CPU.
+on 8 sites; now 136-140 (25-29 MB), for a pass as fast as before (alternating runs: within
+the machine's noise).
 
 The crawls resume while `resume_at` pages still wait, so that the workers go on with those
 while the next requests come back. Resuming only once the
