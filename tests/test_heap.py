@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 import pytest
 
@@ -24,7 +23,7 @@ def rss_anon() -> int:
 def test_the_free_pages_inside_the_heap_go_back_to_the_system() -> None:
     if heap.give_back() is False:
         pytest.skip("not glibc: no malloc_trim")
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    libc = ctypes.CDLL(None)  # the process's own C library
     libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     libc.free.restype, libc.free.argtypes = None, [ctypes.c_void_p]
     blocks = [libc.malloc(BLOCK) for _ in range(BLOCKS)]
